@@ -1,0 +1,37 @@
+# idaes_ml: two commands do everything on a fresh machine.
+#   make demo   -> set up .venv (solvers included) and run the end-to-end demo
+#   make test   -> set up .venv and run the whole test suite (slow tests included)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: setup demo test test-fast bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# CPU build of torch first (a bare requirement would pull a multi-GB CUDA build)
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[test]"
+	$(VENV)/bin/idaes-ml solvers --install
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/idaes-ml demo
+
+test: setup
+	$(PY) -m pytest -n 2 --dist loadfile
+
+test-fast: setup
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow"
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

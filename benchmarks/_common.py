@@ -1,0 +1,51 @@
+"""Helpers shared by benchmark scripts: every result is JSON under benchmarks/results/."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from idaes_ml.io import write_json
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict:
+    """Facts about the machine a benchmark ran on."""
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.is_available(),
+    }
+
+
+def write_result(name: str, payload: dict) -> Path:
+    """Write ``payload`` plus machine info, timestamp and command to ``results/<name>.json``."""
+    record = {
+        "benchmark": name,
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": machine(),
+        **payload,
+    }
+    return write_json(record, RESULTS / f"{name}.json")
+
+
+class Timer:
+    """Context manager measuring wall time in seconds (``.seconds``)."""
+
+    def __enter__(self) -> "Timer":
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self._t0

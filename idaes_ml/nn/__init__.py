@@ -1,0 +1,28 @@
+"""Train feed-forward networks in PyTorch and export them for equation-oriented use.
+
+    train (:class:`MLPRegressor`) -> export (:func:`export_onnx`) -> load (:func:`load_network`)
+"""
+
+from idaes_ml.nn.estimator import MLPRegressor, resolve_device
+from idaes_ml.nn.export import ExportResult, export_onnx, to_onnx_model
+from idaes_ml.nn.metadata import NetworkMetadata, info_path, onnx_path
+from idaes_ml.nn.network import ACTIVATIONS, ScaledNetwork, build_mlp, check_domain
+from idaes_ml.nn.onnx_network import OnnxNetwork, load_network, read_onnx
+
+__all__ = [
+    "ACTIVATIONS",
+    "ExportResult",
+    "MLPRegressor",
+    "NetworkMetadata",
+    "OnnxNetwork",
+    "ScaledNetwork",
+    "build_mlp",
+    "check_domain",
+    "export_onnx",
+    "info_path",
+    "load_network",
+    "onnx_path",
+    "read_onnx",
+    "resolve_device",
+    "to_onnx_model",
+]

@@ -1,0 +1,250 @@
+"""An ``ipopt`` AMPL driver backed by the Ipopt bundled in the casadi wheel.
+
+Usage as Pyomo calls it: ``ipopt stub.nl -AMPL [key=value ...]``; ``ipopt --version``.
+Options come, in increasing precedence, from the option file (``option_file_name``,
+default ``./ipopt.opt``), the ``$ipopt_options`` environment variable and the
+command line, as with Ipopt's own AMPL driver (``ampl_ipopt.cpp``/``AmplTNLP.cpp``,
+Ipopt 3.14). The driver solves with ``casadi.nlpsol(..., "ipopt")``, prints Ipopt's
+log, and writes ``stub.sol`` with primals, duals, ``ipopt_zL_out``/``ipopt_zU_out``
+and the same solve_result_num codes and messages as the real driver. When Ipopt
+stops before iterating (too few degrees of freedom, invalid options) no ``.sol`` is
+written, as with the real driver.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import shlex
+import sys
+
+from idaes_ml.solvers.nl_file import NlInfo, read_nl, write_sol
+
+#: casadi return_status -> (solve_result_num, message) as in AmplTNLP::finalize_solution.
+RESULTS = {
+    "Solve_Succeeded": (0, "Optimal Solution Found"),
+    "Solved_To_Acceptable_Level": (1, "Solved To Acceptable Level."),
+    "Feasible_Point_Found": (2, "Found feasible point for square problem."),
+    "Infeasible_Problem_Detected": (
+        200,
+        "Converged to a locally infeasible point. Problem may be infeasible.",
+    ),
+    "Diverging_Iterates": (300, "Iterates diverging; problem might be unbounded."),
+    "Maximum_Iterations_Exceeded": (400, "Maximum Number of Iterations Exceeded."),
+    "Maximum_CpuTime_Exceeded": (401, "Maximum CPU Time Exceeded."),
+    "Maximum_WallTime_Exceeded": (402, "Maximum Wallclock Time Exceeded."),
+    "Search_Direction_Becomes_Too_Small": (500, "Search Direction becomes Too Small."),
+    "Restoration_Failed": (501, "Restoration Phase Failed."),
+}
+UNKNOWN_RESULT = (502, "Unknown Error")
+#: Statuses for which Ipopt never reaches finalize_solution: the real driver writes no .sol.
+NO_SOLUTION = {
+    "Not_Enough_Degrees_Of_Freedom",
+    "Invalid_Option",
+    "Invalid_Problem_Definition",
+    "Insufficient_Memory",
+    "Internal_Error",
+    "Unrecoverable_Exception",
+    "NonIpopt_Exception_Thrown",
+}
+#: AMPL-driver aliases and options consumed by the driver itself.
+ALIASES = {"maxit": "max_iter", "outlev": "print_level"}
+DRIVER_ONLY = {"wantsol", "halt_on_ampl_error", "option_file_name"}
+LINEAR_SOLVERS = {"mumps"}
+
+
+def ipopt_version() -> str:
+    """Version of the casadi-bundled Ipopt, read from its library name (casadi not imported)."""
+    spec = importlib.util.find_spec("casadi")
+    if spec is None or not spec.submodule_search_locations:
+        return "unknown"
+    libs = glob.glob(os.path.join(spec.submodule_search_locations[0], "libipopt.so.*.*.*"))
+    return libs[0].rsplit(".so.", 1)[1] if libs else "unknown"
+
+
+def _parse_value(text: str) -> int | float | str:
+    text = text.strip().strip('"').strip("'")
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _parse_assignments(tokens: list[str]) -> dict[str, int | float | str]:
+    """``key=value`` (or ``key value`` pairs, as AMPL accepts) into a dict."""
+    opts: dict[str, int | float | str] = {}
+    it = iter(tokens)
+    for tok in it:
+        if "=" in tok:
+            key, val = tok.split("=", 1)
+        else:
+            key, val = tok, next(it, "")
+        opts[ALIASES.get(key, key)] = _parse_value(val)
+    return opts
+
+
+def read_option_file(path: str) -> dict[str, int | float | str]:
+    """Parse an Ipopt option file (``name value`` per line, ``#`` comments)."""
+    opts: dict[str, int | float | str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            fields = line.split("#", 1)[0].split(None, 1)
+            if len(fields) == 2:
+                opts[ALIASES.get(fields[0], fields[0])] = _parse_value(fields[1])
+    return opts
+
+
+def collect_options(cmdline: list[str]) -> dict[str, int | float | str]:
+    """Merge option file < ``$ipopt_options`` < command line, as the AMPL driver does."""
+    env = _parse_assignments(shlex.split(os.environ.get("ipopt_options", "")))
+    cmd = _parse_assignments(cmdline)
+    merged = {**env, **cmd}
+    opt_file = str(merged.get("option_file_name", "ipopt.opt"))
+    if opt_file and os.path.isfile(opt_file):
+        merged = {**read_option_file(opt_file), **merged}
+    elif "option_file_name" in merged and opt_file:
+        raise FileNotFoundError(f"Ipopt option file {opt_file!r} not found")
+    return merged
+
+
+def ipopt_options(opts: dict, info: NlInfo) -> tuple[dict, bool]:
+    """Options for casadi's Ipopt and whether to apply user scaling ourselves."""
+    ipopt = {k: v for k, v in opts.items() if k not in DRIVER_ONLY}
+    solver = str(ipopt.get("linear_solver", "mumps"))
+    if solver not in LINEAR_SOLVERS:
+        print(
+            f"Note: linear_solver={solver} is not available in the casadi-bundled "
+            "Ipopt; using mumps instead."
+        )
+    ipopt["linear_solver"] = "mumps"
+    ipopt["option_file_name"] = ""  # already read by collect_options
+    user_scaling = ipopt.get("nlp_scaling_method") == "user-scaling"
+    if user_scaling:
+        # Applied to the expressions in build_problem; Ipopt must not rescale.
+        ipopt["nlp_scaling_method"] = "none"
+    return ipopt, user_scaling
+
+
+def _scales(values: dict[int, float], n: int):
+    import numpy as np
+
+    scale = np.ones(n)
+    for i, v in values.items():
+        if v > 0.0:  # AmplTNLP::get_scaling_parameters ignores non-positive factors
+            scale[i] = v
+    return scale
+
+
+def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
+    """Solve a ``.nl`` file with casadi's Ipopt; returns (info, solution or None, status)."""
+    import casadi as ca
+    import numpy as np
+
+    info, text = read_nl(nl_path)
+    stripped = f"{nl_path}.casadi{os.getpid()}.nl"
+    with open(stripped, "w", encoding="ascii") as fh:
+        fh.write(text)
+    try:
+        nlp = ca.NlpBuilder()
+        nlp.import_nl(stripped, {"verbose": False})
+    finally:
+        os.remove(stripped)
+    ipopt, user_scaling = ipopt_options(opts, info)
+    sign = -1.0 if info.maximize else 1.0
+    n, m = len(nlp.x), len(nlp.g)
+    sx = _scales(info.suffix("var", "scaling_factor"), n) if user_scaling else np.ones(n)
+    sg = _scales(info.suffix("con", "scaling_factor"), m) if user_scaling else np.ones(m)
+    sf = _scales(info.suffix("obj", "scaling_factor"), 1)[0] if user_scaling else 1.0
+
+    x = ca.vertcat(*nlp.x)
+    g = ca.vertcat(*nlp.g) if m else ca.MX(0, 1)
+    fun = ca.Function("nl", [x], [nlp.f if info.n_obj else ca.MX(0), g]).expand()
+    xs = ca.SX.sym("x", n)
+    f_orig, g_orig = fun(xs / sx)
+    problem = {"x": xs, "f": sign * sf * f_orig, "g": sg * g_orig}
+
+    # Warm start in Ipopt's sign convention (AmplTNLP::get_starting_point).
+    z_l = np.array([info.suffix("var", "ipopt_zL_in").get(i, 0.0) for i in range(n)])
+    z_u = np.array([info.suffix("var", "ipopt_zU_in").get(i, 0.0) for i in range(n)])
+    z_l, z_u = (-z_l, z_u) if info.maximize else (z_l, -z_u)
+    lam_g0 = -sign * np.asarray(nlp.lambda_init, dtype=float)
+    args = dict(
+        x0=np.asarray(nlp.x_init) * sx,
+        lbx=np.asarray(nlp.x_lb) * sx,
+        ubx=np.asarray(nlp.x_ub) * sx,
+        lbg=np.asarray(nlp.g_lb) * sg,
+        ubg=np.asarray(nlp.g_ub) * sg,
+        lam_x0=(z_u - z_l) * sf / sx,
+        lam_g0=lam_g0 * sf / sg,
+    )
+    solver = ca.nlpsol("ipopt", "ipopt", problem, {"ipopt": ipopt, "print_time": False})
+    sys.stdout.flush()
+    res = solver(**args)
+    status = solver.stats()["return_status"]
+    if status in NO_SOLUTION:
+        return info, None, status
+    lam_x = np.asarray(res["lam_x"]).ravel() * sx / sf
+    lam_g = np.asarray(res["lam_g"]).ravel() * sg / sf
+    z_l, z_u = np.maximum(-lam_x, 0.0), np.maximum(lam_x, 0.0)
+    # AmplTNLP::finalize_solution sign conventions.
+    if info.maximize:
+        z_l, duals = -z_l, lam_g
+    else:
+        z_u, duals = -z_u, -lam_g
+    solution = {
+        "x": (np.asarray(res["x"]).ravel() / sx).tolist(),
+        "duals": duals.tolist(),
+        "zL": dict(enumerate(z_l.tolist())),
+        "zU": dict(enumerate(z_u.tolist())),
+    }
+    return info, solution, status
+
+
+def _stub_path(args: list[str]) -> tuple[str, list[str]]:
+    positional = [a for a in args if not a.startswith("-") and "=" not in a]
+    if not positional:
+        raise SystemExit("usage: ipopt stub[.nl] -AMPL [option=value ...] | ipopt --version")
+    stub = positional[0]
+    rest = [a for a in args if a != stub and not a.startswith("-")]
+    return stub, rest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the driver; returns the process exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    version = ipopt_version()
+    if not args or args[0] in ("-v", "--version", "-version"):
+        print(f"Ipopt {version} (casadi wheel, idaes_ml AMPL driver), ASL(idaes_ml)")
+        return 0
+    stub, option_tokens = _stub_path(args)
+    nl_path = stub if stub.endswith(".nl") or not os.path.isfile(stub + ".nl") else stub + ".nl"
+    sol_path = (nl_path[:-3] if nl_path.endswith(".nl") else nl_path) + ".sol"
+    try:
+        opts = collect_options(option_tokens)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"ipopt: {err}")
+        return 1
+    info, solution, status = solve_nl(nl_path, opts)
+    sys.stdout.flush()
+    if solution is None:
+        print(f"\nIpopt {version}: stopped with status {status}; no solution file written.")
+        return 1
+    code, text = RESULTS.get(status, UNKNOWN_RESULT)
+    message = f"Ipopt {version}: {text}"
+    write_sol(
+        sol_path,
+        " \n" + message,
+        solution["x"],
+        solution["duals"],
+        code,
+        {"ipopt_zU_out": solution["zU"], "ipopt_zL_out": solution["zL"]},
+    )
+    print(f"\n{message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Read the parts of an AMPL ``.nl`` file that casadi does not, and write AMPL ``.sol`` files.
+
+``casadi.NlpBuilder.import_nl`` parses the expression graph of a text ``.nl`` file
+but rejects ``#`` comments and ``S`` (suffix) segments. :func:`read_nl` strips both,
+keeping the suffix values and the objective sense, which the Ipopt AMPL driver
+needs (scaling factors, bound-multiplier warm starts, sign conventions).
+:func:`write_sol` writes the ASCII ``.sol`` format of the AMPL Solver Library's
+``write_sol`` as Pyomo's readers (``pyomo.opt.plugins.sol`` and
+``pyomo.contrib.solver.solvers.asl_sol_reader``) parse it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+SUFFIX_TARGETS = ("var", "con", "obj", "prob")
+
+
+@dataclass
+class NlInfo:
+    """What :func:`read_nl` learned from a ``.nl`` file besides its expressions."""
+
+    n_var: int
+    n_con: int
+    n_obj: int
+    maximize: bool = False
+    #: ``suffixes[target][name] = {index: value}`` with target in SUFFIX_TARGETS.
+    suffixes: dict[str, dict[str, dict[int, float]]] = field(
+        default_factory=lambda: {t: {} for t in SUFFIX_TARGETS}
+    )
+
+    def suffix(self, target: str, name: str) -> dict[int, float]:
+        """Values of suffix ``name`` on ``target`` components ({} when absent)."""
+        return self.suffixes[target].get(name, {})
+
+
+def read_nl(path: str) -> tuple[NlInfo, str]:
+    """Parse header, objective sense and suffixes of a text ``.nl`` file.
+
+    Returns the info and the file text with comments and ``S`` segments removed,
+    ready for ``casadi.NlpBuilder().import_nl``.
+    """
+    with open(path, encoding="ascii") as fh:
+        lines = [ln.split("#", 1)[0].rstrip() for ln in fh.read().splitlines()]
+    if not lines or not lines[0].startswith("g"):
+        raise ValueError(f"{path}: not a text (g-format) .nl file; header {lines[:1]!r}")
+    counts = lines[1].split()
+    info = NlInfo(n_var=int(counts[0]), n_con=int(counts[1]), n_obj=int(counts[2]))
+    kept: list[str] = lines[:10]
+    i = 10
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("S"):
+            kind, count, name = line[1:].split()[:3]
+            kind, count = int(kind), int(count)
+            values = {}
+            for entry in lines[i + 1 : i + 1 + count]:
+                idx, val = entry.split()[:2]
+                values[int(idx)] = float(val)
+            info.suffixes[SUFFIX_TARGETS[kind & 3]][name] = values
+            i += count + 1
+            continue
+        if line.startswith("O"):
+            fields = line[1:].split()
+            if fields[0] == "0":  # the driver optimizes objective 0, as Ipopt's does
+                info.maximize = fields[1] == "1"
+        kept.append(line)
+        i += 1
+    return info, "\n".join(kept) + "\n"
+
+
+def _suffix_block(name: str, kind: int, values: dict[int, float]) -> list[str]:
+    nonzero = [(i, v) for i, v in sorted(values.items()) if v != 0.0]
+    if not nonzero:
+        return []
+    lines = [f"suffix {kind} {len(nonzero)} {len(name) + 1} 0 0", name]
+    lines += [f"{i} {v!r}" for i, v in nonzero]
+    return lines
+
+
+def write_sol(
+    path: str,
+    message: str,
+    primals: list[float],
+    duals: list[float],
+    solve_result_num: int,
+    var_suffixes: dict[str, dict[int, float]] | None = None,
+) -> None:
+    """Write an AMPL ``.sol`` file (atomically) as the ASL's ``write_sol`` does.
+
+    ``var_suffixes`` are real-valued variable suffixes (e.g. ``ipopt_zL_out``);
+    like the ASL, only nonzero entries are written.
+    """
+    lines = [message, "", "Options", "3", "1", "1", "0"]
+    lines += [str(len(duals)), str(len(duals)), str(len(primals)), str(len(primals))]
+    lines += [repr(float(v)) for v in duals]
+    lines += [repr(float(v)) for v in primals]
+    lines.append(f"objno 0 {solve_result_num}")
+    for name, values in (var_suffixes or {}).items():
+        lines += _suffix_block(name, 4, values)  # 4 = real-valued, on variables
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="ascii") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)
