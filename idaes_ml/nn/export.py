@@ -59,7 +59,9 @@ def to_onnx_model(net: ScaledNetwork) -> onnx.ModelProto:
             w = layer.weight.detach().cpu().numpy().astype(np.float32)
             b = (layer.bias.detach().cpu().numpy() if layer.bias is not None else np.zeros(w.shape[0])).astype(np.float32)
             inits += [numpy_helper.from_array(w, f"W{i}"), numpy_helper.from_array(b, f"B{i}")]
-            nodes.append(helper.make_node("Gemm", [current, f"W{i}", f"B{i}"], [out], transB=1, name=f"dense{i}"))
+            nodes.append(helper.make_node(
+                "Gemm", [current, f"W{i}", f"B{i}"], [out], alpha=1.0, beta=1.0, transB=1, name=f"dense{i}"
+            ))
         elif type(layer) in _ONNX_ACTIVATION:
             if isinstance(layer, torch.nn.Softplus) and (layer.beta != 1 or layer.threshold != 20):
                 raise UnsupportedOnnxOpError("Softplus with beta != 1 has no ONNX/OMLT equivalent")

@@ -102,7 +102,7 @@ class ScaledNetwork:
             ("output_offset", self.output_offset, self.output_labels),
             ("output_factor", self.output_factor, self.output_labels),
         ):
-            arr = np.asarray(arr, dtype=float).reshape(-1)
+            arr = np.array(arr, dtype=float).reshape(-1)
             if arr.shape != (len(labels),):
                 raise DataError(f"{name} has {arr.size} entries for {len(labels)} labels {labels}")
             setattr(self, name, arr)

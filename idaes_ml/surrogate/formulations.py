@@ -38,6 +38,7 @@ from omlt.neuralnet.activations import (
 from omlt.neuralnet.layer import DenseLayer
 from omlt.neuralnet.layers.partition_based import default_partition_split_func
 from pyomo.environ import Var
+from pyomo.util.calc_var_value import calculate_variable_from_constraint
 
 FORMULATIONS = ("full_space", "reduced_space", "relu_bigm", "relu_complementarity", "relu_partition")
 SMOOTH_ACTIVATIONS = frozenset({"tanh", "sigmoid", "softplus"})
@@ -146,6 +147,14 @@ def initialize_formulation(nn_block, net, x_scaled: np.ndarray, scaler) -> None:
         else:
             layer_z = x_scaled
         _set_indexed(block.component("z"), layer.output_indexes, layer_z)
+        _set_complementarity_slacks(block.component("_complementarity"))
+
+
+def _set_complementarity_slacks(comp) -> None:
+    """Give the MPEC slack ``v`` of each complementarity (relu_complementarity) its value."""
+    for data in comp.values() if comp is not None else ():
+        if data.component("v") is not None and data.component("ve") is not None:
+            calculate_variable_from_constraint(data.v, data.ve)
 
 
 def _set_indexed(var, indexes, values: np.ndarray) -> None:

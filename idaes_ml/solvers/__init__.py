@@ -1,0 +1,29 @@
+"""Solver bridge: Ipopt, CBC and HiGHS from PyPI wheels for Pyomo and IDAES.
+
+``install_solvers()`` writes an ``ipopt`` command (our AMPL driver around the Ipopt
+bundled in casadi, :mod:`idaes_ml.solvers.ipopt_ampl`) and launchers for casadi's
+``cbc``/``clp``/``highs`` into IDAES's bin directory, so that
+``SolverFactory('ipopt')``, ``'ipopt_v2'``, ``'cbc'`` and ``idaes.core.solvers.get_solver()``
+work unchanged. ``find_solvers()``/``report_text()`` report what is usable;
+``require_solver(name)`` returns a ready solver or raises SolverNotFoundError.
+"""
+
+from __future__ import annotations
+
+from idaes_ml.solvers.discovery import (
+    SolverInfo,
+    cli_solvers,
+    find_solvers,
+    install_solvers,
+    report_text,
+    require_solver,
+)
+
+__all__ = [
+    "SolverInfo",
+    "cli_solvers",
+    "find_solvers",
+    "install_solvers",
+    "report_text",
+    "require_solver",
+]
