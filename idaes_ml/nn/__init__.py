@@ -3,6 +3,7 @@
     train (:class:`MLPRegressor`) -> export (:func:`export_onnx`) -> load (:func:`load_network`)
 """
 
+from idaes_ml.nn.checkpoint import load_checkpoint, save_checkpoint
 from idaes_ml.nn.estimator import MLPRegressor, resolve_device
 from idaes_ml.nn.export import ExportResult, export_onnx, to_onnx_model
 from idaes_ml.nn.metadata import NetworkMetadata, info_path, onnx_path
@@ -20,9 +21,11 @@ __all__ = [
     "check_domain",
     "export_onnx",
     "info_path",
+    "load_checkpoint",
     "load_network",
     "onnx_path",
     "read_onnx",
     "resolve_device",
+    "save_checkpoint",
     "to_onnx_model",
 ]

@@ -187,15 +187,9 @@ class PyomoModel(OperabilityModel):
 
     def make_solver(self):
         """The configured Pyomo solver (raises SolverNotFoundError when unavailable)."""
-        from idaes_ml.errors import SolverNotFoundError
+        from idaes_ml.solvers import require_solver
 
-        opt = pyo.SolverFactory(self.solver)
-        if not opt.available(exception_flag=False):
-            raise SolverNotFoundError(
-                f"solver {self.solver!r} is not available; run idaes_ml.solvers.install_solvers()"
-            )
-        opt.options.update(self.solver_options)
-        return opt
+        return require_solver(self.solver, **self.solver_options)
 
     def _evaluate(self, U, D):
         inst = self.build()

@@ -8,7 +8,8 @@ Ipopt 3.14). The driver solves with ``casadi.nlpsol(..., "ipopt")``, prints Ipop
 log, and writes ``stub.sol`` with primals, duals, ``ipopt_zL_out``/``ipopt_zU_out``
 and the same solve_result_num codes and messages as the real driver. When Ipopt
 stops before iterating (too few degrees of freedom, invalid options) no ``.sol`` is
-written, as with the real driver.
+written and the exit status is 0, as with the real driver (``ampl_ipopt.cpp``
+returns 0 after ``OptimizeTNLP``; Pyomo's IPOPT plugin relies on it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import re
 import shlex
 import sys
 
@@ -111,7 +113,7 @@ def collect_options(cmdline: list[str]) -> dict[str, int | float | str]:
 
 
 def ipopt_options(opts: dict, info: NlInfo) -> tuple[dict, bool]:
-    """Options for casadi's Ipopt and whether to apply user scaling ourselves."""
+    """Options for casadi's Ipopt and whether user scaling applies (``user-scaling``)."""
     ipopt = {k: v for k, v in opts.items() if k not in DRIVER_ONLY}
     solver = str(ipopt.get("linear_solver", "mumps"))
     if solver not in LINEAR_SOLVERS:
@@ -123,8 +125,12 @@ def ipopt_options(opts: dict, info: NlInfo) -> tuple[dict, bool]:
     ipopt["option_file_name"] = ""  # already read by collect_options
     user_scaling = ipopt.get("nlp_scaling_method") == "user-scaling"
     if user_scaling:
-        # Applied to the expressions in build_problem; Ipopt must not rescale.
+        # casadi's TNLP has no get_scaling_parameters: variable and constraint
+        # factors are applied to the expressions (solve_nl), the objective factor
+        # through obj_scaling_factor, which Ipopt combines the same way.
         ipopt["nlp_scaling_method"] = "none"
+        obj = _scales(info.suffix("obj", "scaling_factor"), 1)[0]
+        ipopt["obj_scaling_factor"] = float(ipopt.get("obj_scaling_factor", 1.0)) * obj
     return ipopt, user_scaling
 
 
@@ -138,10 +144,8 @@ def _scales(values: dict[int, float], n: int):
     return scale
 
 
-def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
-    """Solve a ``.nl`` file with casadi's Ipopt; returns (info, solution or None, status)."""
+def _import_nl(nl_path: str):
     import casadi as ca
-    import numpy as np
 
     info, text = read_nl(nl_path)
     stripped = f"{nl_path}.casadi{os.getpid()}.nl"
@@ -152,33 +156,46 @@ def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
         nlp.import_nl(stripped, {"verbose": False})
     finally:
         os.remove(stripped)
+    return info, nlp
+
+
+def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
+    """Solve a ``.nl`` file with casadi's Ipopt; returns (info, solution or None, status).
+
+    With user scaling, Ipopt sees ``xs = sx * x`` and ``gs = sg * g(x)``; multipliers
+    are mapped back (``lam = sg * lam_s``, ``z = sx * z_s``) as Ipopt's own
+    user-scaling does. Multipliers follow AmplTNLP's sign conventions.
+    """
+    import casadi as ca
+    import numpy as np
+
+    info, nlp = _import_nl(nl_path)
     ipopt, user_scaling = ipopt_options(opts, info)
-    sign = -1.0 if info.maximize else 1.0
     n, m = len(nlp.x), len(nlp.g)
     sx = _scales(info.suffix("var", "scaling_factor"), n) if user_scaling else np.ones(n)
     sg = _scales(info.suffix("con", "scaling_factor"), m) if user_scaling else np.ones(m)
-    sf = _scales(info.suffix("obj", "scaling_factor"), 1)[0] if user_scaling else 1.0
 
     x = ca.vertcat(*nlp.x)
     g = ca.vertcat(*nlp.g) if m else ca.MX(0, 1)
+    # import_nl already negates a maximized objective: Ipopt minimizes sign * objective.
     fun = ca.Function("nl", [x], [nlp.f if info.n_obj else ca.MX(0), g]).expand()
     xs = ca.SX.sym("x", n)
-    f_orig, g_orig = fun(xs / sx)
-    problem = {"x": xs, "f": sign * sf * f_orig, "g": sg * g_orig}
+    f_x, g_x = fun(xs / sx)
+    problem = {"x": xs, "f": f_x, "g": sg * g_x}
 
     # Warm start in Ipopt's sign convention (AmplTNLP::get_starting_point).
+    sign = -1.0 if info.maximize else 1.0
     z_l = np.array([info.suffix("var", "ipopt_zL_in").get(i, 0.0) for i in range(n)])
     z_u = np.array([info.suffix("var", "ipopt_zU_in").get(i, 0.0) for i in range(n)])
     z_l, z_u = (-z_l, z_u) if info.maximize else (z_l, -z_u)
-    lam_g0 = -sign * np.asarray(nlp.lambda_init, dtype=float)
     args = dict(
         x0=np.asarray(nlp.x_init) * sx,
         lbx=np.asarray(nlp.x_lb) * sx,
         ubx=np.asarray(nlp.x_ub) * sx,
         lbg=np.asarray(nlp.g_lb) * sg,
         ubg=np.asarray(nlp.g_ub) * sg,
-        lam_x0=(z_u - z_l) * sf / sx,
-        lam_g0=lam_g0 * sf / sg,
+        lam_x0=(z_u - z_l) / sx,
+        lam_g0=-sign * np.asarray(nlp.lambda_init, dtype=float) / sg,
     )
     solver = ca.nlpsol("ipopt", "ipopt", problem, {"ipopt": ipopt, "print_time": False})
     sys.stdout.flush()
@@ -186,11 +203,10 @@ def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
     status = solver.stats()["return_status"]
     if status in NO_SOLUTION:
         return info, None, status
-    lam_x = np.asarray(res["lam_x"]).ravel() * sx / sf
-    lam_g = np.asarray(res["lam_g"]).ravel() * sg / sf
+    lam_x = np.asarray(res["lam_x"]).ravel() * sx
+    lam_g = np.asarray(res["lam_g"]).ravel() * sg
     z_l, z_u = np.maximum(-lam_x, 0.0), np.maximum(lam_x, 0.0)
-    # AmplTNLP::finalize_solution sign conventions.
-    if info.maximize:
+    if info.maximize:  # AmplTNLP::finalize_solution sign conventions
         z_l, duals = -z_l, lam_g
     else:
         z_u, duals = -z_u, -lam_g
@@ -227,11 +243,18 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as err:
         print(f"ipopt: {err}")
         return 1
-    info, solution, status = solve_nl(nl_path, opts)
+    try:
+        info, solution, status = solve_nl(nl_path, opts)
+    except RuntimeError as err:  # casadi rejects an option before Ipopt starts
+        unknown = re.search(r"No such IPOPT option: (\S+)", str(err))
+        print(f'Unknown keyword "{unknown.group(1)}"' if unknown else f"ipopt: {err}")
+        return 1
     sys.stdout.flush()
     if solution is None:
-        print(f"\nIpopt {version}: stopped with status {status}; no solution file written.")
-        return 1
+        # ampl_ipopt.cpp returns 0 here too; Pyomo's IPOPT plugin then reads the
+        # TOO_FEW_DEGREES_OF_FREEDOM line of the log instead of a .sol file.
+        print(f"\nIpopt {version}: stopped ({status}); no solution file written.")
+        return 2 if status == "Invalid_Option" else 0
     code, text = RESULTS.get(status, UNKNOWN_RESULT)
     message = f"Ipopt {version}: {text}"
     write_sol(

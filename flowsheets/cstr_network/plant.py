@@ -1,0 +1,184 @@
+"""First-principles dynamic model of a series-parallel network of jacketed van de Vusse CSTRs.
+
+The feed (supply ``F_total``) is split over ``n_trains`` parallel trains of ``n_series``
+reactors in series; every reactor has a coolant jacket.  Reactor ``r = j * n_series + s``
+is position ``s`` of train ``j``.  A reactor taken offline is bypassed: its inlet passes
+to the next reactor and its contents are held.  Units: L, h, mol, kJ, degC::
+
+    >>> import numpy as np
+    >>> from flowsheets.cstr_network.plant import CSTRNetwork, Disturbance
+    >>> net = CSTRNetwork(n_trains=5, n_series=2)
+    >>> x = net.initial_state()
+    >>> x1 = net.step(x, net.nominal_flows(), np.full(10, 31.0), Disturbance(), dt=1 / 120)
+    >>> x1.shape
+    (10, 4)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.sparse import lil_matrix
+
+from idaes_ml.errors import DataError, SolveFailedError
+
+from .parameters import STATES, Feed, OperatingLimits, VdVParameters
+
+__all__ = ["Disturbance", "CSTRNetwork", "reaction_terms"]
+
+
+@dataclass(frozen=True)
+class Disturbance:
+    """Exogenous conditions: feed concentration/temperature, coolant inlet, feed supply, offline reactors."""
+
+    cA0: float = Feed.cA0
+    T0: float = Feed.T0
+    Tc_in: float = Feed.Tc_in
+    F_total: float | None = None  # L/h supply; None = nominal for the network size
+    offline: frozenset[int] = field(default_factory=frozenset)
+
+    def with_(self, **changes) -> "Disturbance":
+        """A copy with some fields changed."""
+        if "offline" in changes:
+            changes["offline"] = frozenset(int(r) for r in changes["offline"])
+        return replace(self, **changes)
+
+
+def reaction_terms(p: VdVParameters, cA, cB, T):
+    """Rates (r1, r2, r3) in mol/(L h) and heat release in K/h; works on numpy arrays and floats."""
+    Tk = T + 273.15
+    r1 = p.k10 * np.exp(-p.E1 / Tk) * cA
+    r2 = p.k20 * np.exp(-p.E2 / Tk) * cB
+    r3 = p.k30 * np.exp(-p.E3 / Tk) * cA**2
+    heat = -(r1 * p.dH1 + r2 * p.dH2 + r3 * p.dH3) / (p.rho * p.cp)
+    return r1, r2, r3, heat
+
+
+class CSTRNetwork:
+    """Ground-truth plant: ``n_trains`` parallel trains of ``n_series`` jacketed CSTRs."""
+
+    def __init__(
+        self,
+        n_trains: int = 5,
+        n_series: int = 2,
+        params: VdVParameters = VdVParameters(),
+        limits: OperatingLimits = OperatingLimits(),
+        feed: Feed = Feed(),
+    ):
+        if n_trains < 1 or n_series < 1:
+            raise DataError(f"network needs at least one train and one reactor per train, got {n_trains}x{n_series}")
+        self.n_trains, self.n_series = int(n_trains), int(n_series)
+        self.n = self.n_trains * self.n_series
+        self.params, self.limits, self.feed = params, limits, feed
+        self.states = STATES
+
+    @classmethod
+    def of_size(cls, n_reactors: int, n_series: int = 2, **kw) -> "CSTRNetwork":
+        """A network of ``n_reactors`` reactors arranged as ``n_reactors / n_series`` trains."""
+        if n_reactors % n_series:
+            raise DataError(f"{n_reactors} reactors cannot form trains of {n_series}")
+        return cls(n_reactors // n_series, n_series, **kw)
+
+    # ---- bookkeeping -------------------------------------------------------------------
+    def train_of(self, r: int) -> tuple[int, int]:
+        """(train, position) of reactor ``r``."""
+        return divmod(int(r), self.n_series)
+
+    def nominal_flows(self) -> np.ndarray:
+        """Equal split of the nominal feed over the trains (L/h)."""
+        return np.full(self.n_trains, self.feed.F_per_train)
+
+    def supply(self, d: Disturbance) -> float:
+        """Feed supply F_total (L/h) of disturbance ``d``."""
+        return self.feed.F_per_train * self.n_trains if d.F_total is None else float(d.F_total)
+
+    def initial_state(self) -> np.ndarray:
+        """The benchmark's nominal single-reactor steady state in every reactor (n, 4)."""
+        return np.tile([2.14, 1.09, 114.2, 112.9], (self.n, 1)).astype(float)
+
+    def online(self, d: Disturbance) -> np.ndarray:
+        """Boolean mask of reactors in service."""
+        bad = [r for r in d.offline if not 0 <= r < self.n]
+        if bad:
+            raise DataError(f"offline reactors {bad} do not exist in a network of {self.n}")
+        mask = np.ones(self.n, dtype=bool)
+        mask[list(d.offline)] = False
+        return mask
+
+    def inlets(self, X: np.ndarray, d: Disturbance) -> np.ndarray:
+        """Inlet (cA, cB, T) of every reactor (n, 3); bypassed reactors pass their inlet on."""
+        X = np.asarray(X, dtype=float).reshape(self.n_trains, self.n_series, 4)
+        online = self.online(d).reshape(self.n_trains, self.n_series)
+        inl = np.empty((self.n_trains, self.n_series, 3))
+        cur = np.tile([d.cA0, 0.0, d.T0], (self.n_trains, 1))
+        for s in range(self.n_series):
+            inl[:, s] = cur
+            cur = np.where(online[:, s, None], X[:, s, :3], cur)
+        return inl.reshape(self.n, 3)
+
+    def outlet(self, X: np.ndarray, d: Disturbance) -> np.ndarray:
+        """Product stream (cA, cB, T) leaving each train (n_trains, 3)."""
+        X = np.asarray(X, dtype=float).reshape(self.n, 4)
+        inl = self.inlets(X, d).reshape(self.n_trains, self.n_series, 3)
+        last_on = self.online(d).reshape(self.n_trains, self.n_series)[:, -1]
+        last = X.reshape(self.n_trains, self.n_series, 4)[:, -1, :3]
+        return np.where(last_on[:, None], last, inl[:, -1])
+
+    def throughput(self, X: np.ndarray, F_train: np.ndarray, d: Disturbance) -> float:
+        """Product B leaving the network (mol/h)."""
+        return float(np.dot(F_train, self.outlet(X, d)[:, 1]))
+
+    # ---- dynamics ----------------------------------------------------------------------
+    def rhs(self, X: np.ndarray, F_train: np.ndarray, Fc: np.ndarray, d: Disturbance) -> np.ndarray:
+        """Time derivatives (n, 4) of (cA, cB, T, TK) from the mass, energy and jacket balances."""
+        p = self.params
+        X = np.asarray(X, dtype=float).reshape(self.n, 4)
+        cA, cB, T, TK = X.T
+        inl = self.inlets(X, d)
+        dil = np.repeat(np.asarray(F_train, dtype=float), self.n_series) / p.volume
+        r1, r2, r3, heat = reaction_terms(p, cA, cB, T)
+        dX = np.empty_like(X)
+        dX[:, 0] = dil * (inl[:, 0] - cA) - r1 - r3
+        dX[:, 1] = dil * (inl[:, 1] - cB) + r1 - r2
+        dX[:, 2] = dil * (inl[:, 2] - T) + heat + p.ua / (p.rho * p.cp * p.volume) * (TK - T)
+        dX[:, 3] = (np.asarray(Fc, dtype=float) * p.cpK * (d.Tc_in - TK) + p.ua * (T - TK)) / (p.mK * p.cpK)
+        dX[~self.online(d)] = 0.0
+        return dX
+
+    def _sparsity(self) -> lil_matrix:
+        S = lil_matrix((4 * self.n, 4 * self.n), dtype=int)
+        for r in range(self.n):
+            j, s = self.train_of(r)
+            for up in range(j * self.n_series, r + 1):  # bypass can couple any upstream reactor
+                S[4 * r : 4 * r + 4, 4 * up : 4 * up + 4] = 1
+        return S
+
+    def step(self, X, F_train, Fc, d: Disturbance, dt: float) -> np.ndarray:
+        """Integrate over ``dt`` hours with inputs held (zero-order hold); returns the new (n, 4) state."""
+        F_train, Fc = np.asarray(F_train, dtype=float), np.asarray(Fc, dtype=float)
+        if F_train.shape != (self.n_trains,) or Fc.shape != (self.n,):
+            raise DataError(f"expected {self.n_trains} train flows and {self.n} coolant flows, got {F_train.shape}, {Fc.shape}")
+        if (F_train < 0).any() or (Fc < 0).any():
+            raise DataError("flows must be non-negative")
+        if not hasattr(self, "_jac_sparsity"):
+            self._jac_sparsity = self._sparsity()
+        sol = solve_ivp(
+            lambda t, x: self.rhs(x, F_train, Fc, d).ravel(),
+            (0.0, dt),
+            np.asarray(X, dtype=float).ravel(),
+            method="BDF",
+            rtol=1e-7,
+            atol=1e-8,
+            jac_sparsity=self._jac_sparsity,
+        )
+        if not sol.success:
+            raise SolveFailedError(f"plant integration failed: {sol.message}", status=str(sol.status))
+        return sol.y[:, -1].reshape(self.n, 4)
+
+    def violations(self, X: np.ndarray, d: Disturbance) -> np.ndarray:
+        """Per-reactor temperature-limit violation in K (0 when inside [T_min, T_max]; offline ignored)."""
+        T = np.asarray(X, dtype=float).reshape(self.n, 4)[:, 2]
+        v = np.maximum(T - self.limits.T_max, 0.0) + np.maximum(self.limits.T_min - T, 0.0)
+        return np.where(self.online(d), v, 0.0)

@@ -1,0 +1,1 @@
+"""Operability case studies: shower problem, DMA-MR membrane reactor, IDAES CSTR, dynamic examples."""

@@ -1,0 +1,86 @@
+"""The molecular-mass distribution (MMD) as a 100-value vector on a fixed log10(M) grid.
+
+The vector holds ``w(log10 M) = dW / dlog10 M`` (weight fraction per decade, the usual
+SEC trace) at ``LOG10_M`` (100 points, 2.5 to 7.0), normalized so that
+``sum(w) * DLOG10_M == 1``.
+
+    >>> import numpy as np
+    >>> from flowsheets.polymerization.mmd import LOG10_M, flory_mmd, averages_from_mmd
+    >>> w = flory_mmd(nu=500.0)                  # most-probable distribution, 500 units
+    >>> mn, mw = averages_from_mmd(w)
+    >>> round(mw / mn, 2)
+    2.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from idaes_ml.errors import DataError
+
+from flowsheets.polymerization.kinetics import M_BA
+
+__all__ = [
+    "N_MMD", "LOG10_M", "DLOG10_M", "MMD_COLUMNS", "CHAIN_LENGTH",
+    "mmd_from_number_distribution", "averages_from_mmd", "flory_mmd", "schulz_zimm_mmd",
+    "check_mmd",
+]
+
+N_MMD = 100
+LOG10_M = np.linspace(2.5, 7.0, N_MMD)
+DLOG10_M = float(LOG10_M[1] - LOG10_M[0])
+MMD_COLUMNS = [f"MMD_{i + 1}" for i in range(N_MMD)]
+CHAIN_LENGTH = 10.0**LOG10_M / M_BA  # repeat units at each grid point
+
+
+def mmd_from_number_distribution(number: np.ndarray) -> np.ndarray:
+    """Normalized ``w(log10 M)`` from chain concentrations per unit chain length on the grid."""
+    w = np.asarray(number, dtype=float) * CHAIN_LENGTH**2  # dW/dln n ~ n * (n * N(n))
+    total = w.sum() * DLOG10_M
+    if not total > 0:
+        raise DataError("the number distribution has no mass on the log-M grid")
+    return w / total
+
+
+def averages_from_mmd(w: np.ndarray) -> tuple[float, float]:
+    """``(Mn, Mw)`` in g/mol from an MMD vector on the grid."""
+    w = np.asarray(w, dtype=float)
+    m = 10.0**LOG10_M
+    return float(w.sum() / (w / m).sum()), float((w * m).sum() / w.sum())
+
+
+def flory_mmd(nu: float) -> np.ndarray:
+    """MMD of the most-probable (Flory) distribution with number-average length ``nu``."""
+    alpha = 1.0 - 1.0 / nu
+    return mmd_from_number_distribution((1 - alpha) * alpha ** (CHAIN_LENGTH - 1))
+
+
+def schulz_zimm_mmd(nu: float, k: int = 2) -> np.ndarray:
+    """MMD of ``k`` combined Flory chains (Schulz-Zimm, PDI ``1 + 1/k``); ``nu`` = Flory length."""
+    alpha = 1.0 - 1.0 / nu
+    n = CHAIN_LENGTH
+    from scipy.special import gammaln
+
+    log_pmf = gammaln(n) - gammaln(k) - gammaln(n - k + 1) + k * np.log1p(-alpha) + (n - k) * np.log(alpha)
+    return mmd_from_number_distribution(np.exp(log_pmf))
+
+
+def check_mmd(w, name: str = "MMD", rtol: float = 0.05) -> np.ndarray:
+    """Return ``w`` as a float vector, or raise DataError if it is not a usable MMD.
+
+    Checks: length ``N_MMD``, finite, non-negative, and ``sum(w) * DLOG10_M`` within
+    ``rtol`` of 1 (a vector normalized to sum 1 instead is named as such).
+    """
+    w = np.asarray(w, dtype=float).ravel()
+    if w.size != N_MMD:
+        raise DataError(f"{name} must have {N_MMD} values on the log10(M) grid, got {w.size}")
+    if not np.isfinite(w).all():
+        bad = [MMD_COLUMNS[i] for i in np.flatnonzero(~np.isfinite(w))[:5]]
+        raise DataError(f"{name} has NaN or inf values (e.g. {bad})")
+    if (w < 0).any():
+        raise DataError(f"{name} has negative values (min {w.min():.3g}); a distribution is >= 0")
+    area = w.sum() * DLOG10_M
+    if abs(area - 1.0) > rtol:
+        hint = " (it sums to 1: divide by DLOG10_M)" if abs(w.sum() - 1) < rtol else ""
+        raise DataError(f"{name} is not normalized: sum(w)*dlog10M = {area:.4g}, expected 1{hint}")
+    return w
