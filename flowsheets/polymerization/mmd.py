@@ -15,6 +15,7 @@ SEC trace) at ``LOG10_M`` (100 points, 2.5 to 7.0), normalized so that
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import gammaln
 
 from idaes_ml.errors import DataError
 
@@ -59,8 +60,6 @@ def schulz_zimm_mmd(nu: float, k: int = 2) -> np.ndarray:
     """MMD of ``k`` combined Flory chains (Schulz-Zimm, PDI ``1 + 1/k``); ``nu`` = Flory length."""
     alpha = 1.0 - 1.0 / nu
     n = CHAIN_LENGTH
-    from scipy.special import gammaln
-
     log_pmf = gammaln(n) - gammaln(k) - gammaln(n - k + 1) + k * np.log1p(-alpha) + (n - k) * np.log(alpha)
     return mmd_from_number_distribution(np.exp(log_pmf))
 

@@ -59,15 +59,17 @@ class Polytope:
         if not np.isfinite(v).all():
             raise DataError("polytope vertices must be finite (NaN/inf found)")
         hull = None
-        if v.shape[0] > v.shape[1] and v.shape[1] > 1 and _full_rank(v):
+        if v.shape[1] == 1:
+            v = np.array([[v.min()], [v.max()]])
+        elif v.shape[0] > v.shape[1] and _rank(v) == v.shape[1]:
             try:
                 hull = ConvexHull(v)
                 v = v[hull.vertices]
                 hull = ConvexHull(v)
             except QhullError:
                 hull = None
-        elif v.shape[1] == 1:
-            v = np.array([[v.min()], [v.max()]])
+        elif v.shape[0] > 2:
+            v = _flat_vertices(v)
         object.__setattr__(self, "vertices", v)
         object.__setattr__(self, "_hull", hull)
 
@@ -235,10 +237,26 @@ def _separated(p: Polytope, q: Polytope) -> bool:
     return False
 
 
-def _full_rank(v: np.ndarray) -> bool:
+def _rank(v: np.ndarray) -> int:
     centred = v - v.mean(axis=0)
     scale = max(1.0, float(np.max(np.abs(centred))))
-    return np.linalg.matrix_rank(centred, tol=1e-10 * scale) == v.shape[1]
+    return int(np.linalg.matrix_rank(centred, tol=1e-10 * scale))
+
+
+def _flat_vertices(v: np.ndarray) -> np.ndarray:
+    """Extreme points of a rank-deficient point set (hull inside its affine span)."""
+    centre = v.mean(axis=0)
+    _, sv, vt = np.linalg.svd(v - centre, full_matrices=False)
+    r = int(np.sum(sv > 1e-10 * max(1.0, float(np.max(np.abs(v - centre))))))
+    if r == 0:
+        return v[:1]
+    coords = (v - centre) @ vt[:r].T
+    if r == 1:
+        return v[[int(np.argmin(coords[:, 0])), int(np.argmax(coords[:, 0]))]]
+    try:
+        return v[ConvexHull(coords).vertices]
+    except QhullError:
+        return v
 
 
 def _check_dim(got: int, expected: int) -> None:

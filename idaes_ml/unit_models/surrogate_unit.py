@@ -21,8 +21,9 @@ variables used as specifications; outputs bind to outlet state variables, in the
 units of the property package.  Outlet state variables the network does not
 predict follow ``outlet_rules``: ``equal_to_inlet`` (default), ``deltaP``
 (pressure: P_out = P_in + deltaP, IDAES sign convention; default for pressure
-when ``has_pressure_change``), ``complement`` (x[i] = 1 - sum of the others) or
-``fixed`` (fixed at build; a specification).  With the feed and the unit
+when ``has_pressure_change``), ``complement`` (x[i] = 1 - sum of the others),
+``balance`` (extensive variables: inlet minus the other outlets, e.g. liquid
+flow = feed - vapour flow) or ``fixed`` (fixed at build; a specification).  With the feed and the unit
 variables fixed the unit has zero degrees of freedom.  Binding strings are
 described in :mod:`idaes_ml.unit_models.bindings`.
 """
@@ -47,7 +48,7 @@ from idaes_ml.unit_models.scaling import SurrogateUnitScaler, output_scaling_fac
 
 __all__ = ["OUTLET_RULES", "SurrogateUnit", "SurrogateUnitData", "report_domain", "units_out_of_domain"]
 
-OUTLET_RULES = ("equal_to_inlet", "deltaP", "complement", "fixed")
+OUTLET_RULES = ("equal_to_inlet", "deltaP", "complement", "balance", "fixed")
 _BUILTIN_UNIT_VARS = {"heat_duty": ("power", (None, None)), "deltaP": ("pressure", (None, None)),
                       "split_fraction": (None, (0.0, 1.0))}
 _log = idaeslog.getLogger(__name__)
@@ -114,7 +115,7 @@ class SurrogateUnitData(UnitModelBlockData):
         doc="If True a deltaP variable is built and outlet pressures default to P_in + deltaP."))
     CONFIG.declare("outlet_rules", ConfigValue(
         default={}, domain=dict, description="Rules for outlet state variables not predicted",
-        doc="Key 'var' or 'outlet.var' -> one of equal_to_inlet, deltaP, complement, fixed."))
+        doc="Key 'var' or 'outlet.var' -> one of equal_to_inlet, deltaP, complement, balance, fixed."))
     CONFIG.declare("default_outlet_rule", ConfigValue(
         default="equal_to_inlet", domain=In(OUTLET_RULES), description="Rule for unlisted outlet variables",
         doc="Rule applied to outlet state variables that are neither predicted nor in outlet_rules."))
@@ -243,6 +244,9 @@ class SurrogateUnitData(UnitModelBlockData):
             return var == self._ref_at(("inlet", name, index), t)
         if rule == "deltaP":
             return var == self._ref_at(("inlet", name, index), t) + self.deltaP[t]
+        if rule == "balance":
+            others = [self._ref_at((o, name, index), t) for o in self.config.outlet_list if o != outlet]
+            return var == self._ref_at(("inlet", name, index), t) - sum(others)
         parent = var.parent_component()
         return var == 1 - sum(v for v in parent.values() if v is not var)
 
@@ -266,7 +270,7 @@ class SurrogateUnitData(UnitModelBlockData):
             for k, refs in self._output_refs.items():
                 for ref in refs[1:]:
                     self._ref_at(ref, t).set_value(self._ref_at(refs[0], t).value, skip_validation=True)
-            for key, (outlet, name, index, rule) in self._rules.items():
+            for key, (outlet, name, index, rule) in list(self._rules.items()) * 2:  # 2nd pass: rules using rules
                 if rule != "fixed":
                     self._ref_at((outlet, name, index), t).set_value(self.rule_value(t, key), skip_validation=True)
         for outlet in self.config.outlet_list:
