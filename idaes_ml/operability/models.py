@@ -199,7 +199,7 @@ class PyomoModel(OperabilityModel):
         p = len(self.output_labels)
         Y = np.full((U.shape[0], p), np.nan)
         status = []
-        good = _snapshot(inst.model)
+        good = snapshot_values(inst.model)
         for i, u in enumerate(U):
             _set(inst.inputs, u)
             if D is not None:
@@ -207,9 +207,9 @@ class PyomoModel(OperabilityModel):
             st = solve_status(opt, inst.model)
             if st == "ok":
                 Y[i] = [pyo.value(v) for v in inst.outputs]
-                good = _snapshot(inst.model)
+                good = snapshot_values(inst.model)
             else:
-                _restore(inst.model, good)
+                restore_values(inst.model, good)
             status.append(st)
         return _finish(Y, status)
 
@@ -247,11 +247,13 @@ def _set(variables, values) -> None:
         v.set_value(float(x), skip_validation=True)
 
 
-def _snapshot(model) -> dict:
+def snapshot_values(model) -> dict:
+    """Current values of every variable of ``model`` (to restore after a failed solve)."""
     return {id(v): v.value for v in model.component_data_objects(pyo.Var, descend_into=True)}
 
 
-def _restore(model, snap: dict) -> None:
+def restore_values(model, snap: dict) -> None:
+    """Put back the values of the free variables saved by :func:`snapshot_values`."""
     for v in model.component_data_objects(pyo.Var, descend_into=True):
         if not v.fixed and id(v) in snap:
             v.set_value(snap[id(v)], skip_validation=True)

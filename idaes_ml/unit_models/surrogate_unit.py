@@ -30,7 +30,7 @@ described in :mod:`idaes_ml.unit_models.bindings`.
 
 from __future__ import annotations
 
-from pyomo.common.config import Bool, ConfigValue, In
+from pyomo.common.config import Bool, ConfigBlock, ConfigValue, In
 from pyomo.environ import Block, Constraint, Var, check_optimal_termination, value
 from pyomo.environ import units as pyunits
 
@@ -72,11 +72,11 @@ class SurrogateUnitData(UnitModelBlockData):
     """Unit model embedding an :class:`~idaes_ml.surrogate.OnnxSurrogate` between Ports."""
 
     default_scaler = SurrogateUnitScaler
-    CONFIG = UnitModelBlockData.CONFIG()
-    CONFIG.dynamic = ConfigValue(default=False, domain=In([False]), description="Dynamic model flag",
-                                 doc="SurrogateUnit is steady-state only; must be False.")
-    CONFIG.has_holdup = ConfigValue(default=False, domain=In([False]), description="Holdup construction flag",
-                                    doc="SurrogateUnit has no holdup; must be False.")
+    CONFIG = ConfigBlock()
+    CONFIG.declare("dynamic", ConfigValue(default=False, domain=In([False]), description="Dynamic model flag",
+                                          doc="SurrogateUnit is steady-state only; must be False."))
+    CONFIG.declare("has_holdup", ConfigValue(default=False, domain=In([False]), description="Holdup construction flag",
+                                             doc="SurrogateUnit has no holdup; must be False."))
     CONFIG.declare("property_package", ConfigValue(
         default=None, domain=is_physical_parameter_block, description="Property package to use",
         doc="Property parameter block used for the inlet and every outlet state block."))

@@ -1,0 +1,184 @@
+"""NLP-based inverse mapping (Carrasco & Lima, 2017): P1 over a DOS grid, P2 ranking, P3.
+
+    >>> from flowsheets.operability.shower import pyomo_model, ais         # doctest: +SKIP
+    >>> res = inverse_map(pyomo_model(), ais(), Region.box({"F": (10, 12), "T": (80, 90)}), 3)  # doctest: +SKIP
+    >>> res.table[["Fc", "Fh", "F", "T", "status"]].head(2)            # doctest: +SKIP
+
+**P1**, for each point ``y*`` of the discretized DOS: minimize
+``sum_j ((y_j - y*_j) / s_j)^2`` (relative distance; ``s_j = |y*_j|``, or the DOS width
+when ``y*_j = 0``) subject to the model, the AIS bounds on the inputs and optional
+nonlinear constraints. Points are solved row by row in snake order, each warm-started from
+its neighbour's solution (after a failure, from the last good one); every point keeps its
+solver status. The solutions are DIS* (inputs) and DOS* (outputs); ``distance`` says how far
+each desired point is from what the process can achieve (0 inside the AOS).
+
+**P2** keeps the feasible designs that meet a performance requirement and picks the one
+minimizing a process-intensification metric; any number of metrics reuse the same P1 run.
+**P3** (the bilevel statement: minimize the metric subject to the design being a P1
+solution) is solved through its equivalence with P1 followed by P2 (Carrasco & Lima, 2017).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from idaes_ml import parallel
+from idaes_ml.errors import DataError
+from idaes_ml.operability.models import OperabilityModel, restore_values, snapshot_values, solve_status
+from idaes_ml.operability.sets import Region, grid_points
+
+__all__ = ["InverseResult", "inverse_map", "intensify", "solve_p3"]
+
+Metric = Callable[[pd.DataFrame], pd.Series] | str
+
+
+@dataclass
+class InverseResult:
+    """One row per DOS point: ``target:<y>``, DIS* inputs, DOS* outputs, ``distance``, ``status``."""
+
+    table: pd.DataFrame
+    input_labels: tuple[str, ...]
+    output_labels: tuple[str, ...]
+
+    @property
+    def ok(self) -> pd.Series:
+        """Mask of the points whose NLP converged."""
+        return self.table["status"] == "ok"
+
+    @property
+    def success_rate(self) -> float:
+        """Fraction of DOS points solved."""
+        return float(self.ok.mean())
+
+    @property
+    def dis(self) -> pd.DataFrame:
+        """DIS*: inputs of the converged points."""
+        return self.table.loc[self.ok, list(self.input_labels)]
+
+    @property
+    def dos_star(self) -> pd.DataFrame:
+        """DOS*: achieved outputs of the converged points."""
+        return self.table.loc[self.ok, list(self.output_labels)]
+
+
+def _p1_job(job) -> pd.DataFrame:
+    model, ais_bounds, targets, scales, constraints, disturbance = job
+    inst = model.build()
+    opt = model.make_solver()
+    for v, (lo, hi) in zip(inst.inputs, ais_bounds):
+        v.unfix()
+        v.setlb(lo)
+        v.setub(hi)
+    for v, d in zip(inst.disturbances, disturbance):
+        v.fix(float(d))
+    m = inst.model
+    p = len(inst.outputs)
+    m._p1_target = pyo.Param(range(p), mutable=True, initialize=0.0)
+    m._p1_scale = pyo.Param(range(p), mutable=True, initialize=1.0)
+    m._p1_obj = pyo.Objective(expr=sum(((inst.outputs[j] - m._p1_target[j]) / m._p1_scale[j]) ** 2
+                                       for j in range(p)))
+    if constraints is not None:
+        m._p1_cons = pyo.ConstraintList()
+        for c in constraints(inst):
+            m._p1_cons.add(c)
+    rows = []
+    good = snapshot_values(m)
+    for t, s in zip(targets, scales):
+        for j in range(p):
+            m._p1_target[j] = float(t[j])
+            m._p1_scale[j] = float(s[j])
+        status = solve_status(opt, m)
+        if status == "ok":
+            good = snapshot_values(m)
+            u = [pyo.value(v) for v in inst.inputs]
+            y = [pyo.value(v) for v in inst.outputs]
+            dist = float(np.sqrt(pyo.value(m._p1_obj)))
+        else:
+            restore_values(m, good)
+            u, y, dist = [np.nan] * len(inst.inputs), [np.nan] * p, np.nan
+        rows.append([*t, *u, *y, dist, status])
+    return rows
+
+
+def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: int | list[int],
+                constraints: Callable | None = None, disturbance=None, client=None,
+                progress: bool = True) -> InverseResult:
+    """P1 over a ``resolution`` grid of the DOS; one job per grid row (Dask-able, warm-started).
+
+    ``constraints(instance)`` may return extra Pyomo relations on ``instance.inputs`` /
+    ``instance.outputs`` (product specifications, equipment limits).
+    """
+    pm = model.as_pyomo()
+    ais.check_labels(pm.input_labels)
+    dos.check_labels(pm.output_labels)
+    ais.require_volume()
+    if dos.volume == 0 and dos.dim > 1 and resolution != 1:
+        raise DataError(f"{dos.name} is degenerate (zero volume) over {list(dos.labels)}")
+    d = np.zeros(0) if disturbance is None else np.asarray(disturbance, float).ravel()
+    if d.size != len(pm.disturbance_labels):
+        raise DataError(f"dimension mismatch: model disturbances {list(pm.disturbance_labels)}, got {d.size} values")
+    lo, hi = dos.polytope.bounds
+    res = np.broadcast_to(np.asarray(resolution, int), (dos.dim,))
+    T = grid_points(lo, hi, res)
+    width = np.where(hi > lo, hi - lo, 1.0)
+    S = np.where(np.abs(T) > 1e-12, np.abs(T), width)
+    row = int(res[-1])
+    bounds = [ais.bounds[k] for k in ais.labels]
+    jobs = []
+    for n, i in enumerate(range(0, len(T), row)):
+        sl = slice(i, i + row) if n % 2 == 0 else slice(min(i + row, len(T)) - 1, i - 1 if i else None, -1)
+        jobs.append((pm, bounds, T[sl], S[sl], constraints, d))
+    results = parallel.map(_p1_job, jobs, client=client, desc="P1 inverse map", progress=progress)
+    cols = [f"target:{k}" for k in pm.output_labels] + list(pm.input_labels) + list(pm.output_labels)
+    rows = []
+    for r, (_, _, t, _, _, _) in zip(results, jobs):
+        if r.ok:
+            rows += r.value
+        else:
+            rows += [[*ti, *[np.nan] * (len(cols) - len(ti)), np.nan, f"error: {r.error}"] for ti in t]
+    table = pd.DataFrame(rows, columns=[*cols, "distance", "status"])
+    table = table.sort_values([f"target:{k}" for k in pm.output_labels], kind="stable").reset_index(drop=True)
+    return InverseResult(table, tuple(pm.input_labels), tuple(pm.output_labels))
+
+
+def intensify(result: InverseResult, metrics: dict[str, Metric], requirement: Callable | dict | None = None
+              ) -> pd.DataFrame:
+    """P2: for each metric, the converged design meeting ``requirement`` with the smallest metric.
+
+    ``metrics`` maps a name to a column of the table or a function of the table returning a
+    Series. ``requirement`` is a mask function of the table or ``{output: (low, high)}``.
+    Returns one row per metric: the metric value and the design (inputs and outputs).
+    """
+    if not metrics:
+        raise DataError("give at least one intensification metric")
+    feas = result.table[result.ok]
+    if isinstance(requirement, dict):
+        mask = pd.Series(True, index=feas.index)
+        for k, (lo, hi) in requirement.items():
+            if k not in feas.columns:
+                raise DataError(f"requirement names unknown column {k!r}")
+            mask &= feas[k].between(lo, hi)
+        feas = feas[mask]
+    elif requirement is not None:
+        feas = feas[requirement(feas)]
+    if feas.empty:
+        raise DataError("no converged P1 design meets the performance requirement")
+    rows = []
+    for name, metric in metrics.items():
+        values = feas[metric] if isinstance(metric, str) else metric(feas)
+        best = values.astype(float).idxmin()
+        rows.append({"metric": name, "value": float(values[best]),
+                     **feas.loc[best, [*result.input_labels, *result.output_labels]].to_dict(), "row": int(best)})
+    return pd.DataFrame(rows).set_index("metric")
+
+
+def solve_p3(model: OperabilityModel, ais: Region, dos: Region, resolution, metric: Metric,
+             requirement=None, **p1_options) -> pd.Series:
+    """P3 through its equivalence with P1 + P2: the intensified design for one metric."""
+    res = inverse_map(model, ais, dos, resolution, **p1_options)
+    return intensify(res, {"metric": metric}, requirement).iloc[0]

@@ -1,0 +1,275 @@
+"""The casadi-backed ``ipopt`` command through Pyomo's and IDAES's own interfaces.
+
+Every test is a real Ipopt solve through ``SolverFactory('ipopt')``, ``'ipopt_v2'`` or
+``idaes.core.solvers.get_solver()``; expected statuses are what Pyomo derives from
+the real Ipopt AMPL driver's solve_result_num codes (``AmplTNLP::finalize_solution``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import idaes  # noqa: F401  (puts IDAES's bin directory on PATH)
+import pyomo.environ as pyo
+import pytest
+from idaes.core.solvers import get_solver
+from pyomo.common.errors import ApplicationError
+from pyomo.opt import SolverStatus, TerminationCondition
+
+from idaes_ml.solvers import install_solvers, require_solver
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ipopt_installed():
+    install_solvers()
+    return require_solver("ipopt")
+
+
+def ipopt_exe() -> str:
+    return str(pyo.SolverFactory("ipopt").executable())
+
+
+def qp(sense=pyo.minimize) -> pyo.ConcreteModel:
+    """min (x-2)^2 + (y-1)^2  s.t.  x + y <= 2,  0 <= x,  y <= 0.25.
+
+    Analytic optimum: x = 1.75, y = 0.25; Ipopt multipliers lambda_c = 0.5,
+    z_U(y) = 1.0, so Pyomo's dual(c) = -0.5 and ipopt_zU_out(y) = -1.0
+    (maximizing the negated objective flips both signs).
+    """
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(bounds=(0, None), initialize=0.5)
+    m.y = pyo.Var(bounds=(None, 0.25), initialize=0.0)
+    m.c = pyo.Constraint(expr=m.x + m.y <= 2)
+    sign = 1 if sense == pyo.minimize else -1
+    m.o = pyo.Objective(expr=sign * ((m.x - 2) ** 2 + (m.y - 1) ** 2), sense=sense)
+    m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    m.ipopt_zL_out = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    m.ipopt_zU_out = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    return m
+
+
+def infeasible() -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(initialize=0)
+    m.y = pyo.Var(initialize=0)
+    m.disk = pyo.Constraint(expr=m.x**2 + m.y**2 <= 1)
+    m.line = pyo.Constraint(expr=m.x + m.y >= 3)
+    m.o = pyo.Objective(expr=m.x)
+    return m
+
+
+def rosenbrock(scale_x: float = 1.0, scale_y: float = 1.0) -> pyo.ConcreteModel:
+    """Rosenbrock in X = u/scale_x, Y = v/scale_y with a bound-active constraint."""
+    m = pyo.ConcreteModel()
+    m.X = pyo.Var(initialize=-1.2 / scale_x)
+    m.Y = pyo.Var(initialize=1.0 / scale_y, bounds=(None, 0.8 / scale_y))
+    u, v = m.X * scale_x, m.Y * scale_y
+    m.o = pyo.Objective(expr=(1 - u) ** 2 + 100 * (v - u**2) ** 2)
+    m.c = pyo.Constraint(expr=(u + v) / scale_x >= -5 / scale_x)
+    return m
+
+
+def iterations(log: Path) -> int:
+    return int(re.search(r"Number of Iterations\.*: (\d+)", log.read_text()).group(1))
+
+
+def initial_dual_infeasibility(log: Path) -> float:
+    """inf_du of iteration 0 in an Ipopt log."""
+    return float(re.search(r"^\s+0\s+\S+\s+\S+\s+(\S+)", log.read_text(), re.M).group(1))
+
+
+def test_version_is_fast_and_parsable():
+    start = time.perf_counter()
+    out = subprocess.run([ipopt_exe(), "--version"], capture_output=True, text=True, check=True)
+    elapsed = time.perf_counter() - start
+    assert out.stdout.split()[0] == "Ipopt"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", out.stdout.split()[1])
+    assert elapsed < 0.5, f"ipopt --version took {elapsed:.2f} s"
+    assert pyo.SolverFactory("ipopt_v2").version()[:2] == (3, 14)
+
+
+@pytest.mark.parametrize("interface", ["ipopt", "ipopt_v2", "get_solver"])
+def test_optimal_values_and_multipliers(interface):
+    m = qp()
+    opt = get_solver() if interface == "get_solver" else pyo.SolverFactory(interface)
+    res = opt.solve(m)
+    assert res.solver.termination_condition == TerminationCondition.optimal
+    assert res.solver.status == SolverStatus.ok
+    assert pyo.value(m.x) == pytest.approx(1.75, abs=1e-6)
+    assert pyo.value(m.y) == pytest.approx(0.25, abs=1e-6)
+    assert m.dual[m.c] == pytest.approx(-0.5, abs=1e-6)
+    assert m.ipopt_zU_out[m.y] == pytest.approx(-1.0, abs=1e-6)
+    assert m.ipopt_zL_out[m.x] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_maximization_sign_conventions():
+    m = qp(sense=pyo.maximize)
+    res = pyo.SolverFactory("ipopt").solve(m)
+    assert res.solver.termination_condition == TerminationCondition.optimal
+    assert pyo.value(m.x) == pytest.approx(1.75, abs=1e-6)
+    assert m.dual[m.c] == pytest.approx(0.5, abs=1e-6)
+    assert m.ipopt_zU_out[m.y] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_message_matches_ampl_driver():
+    res = pyo.SolverFactory("ipopt").solve(qp())
+    assert re.fullmatch(r"Ipopt 3\.14\.\d+\\x3a Optimal Solution Found", res.solver.message)
+
+
+def test_infeasible_problem():
+    res = pyo.SolverFactory("ipopt").solve(infeasible(), load_solutions=False)
+    assert res.solver.termination_condition == TerminationCondition.infeasible
+    assert res.solver.status == SolverStatus.warning
+    assert "Converged to a locally infeasible point. Problem may be infeasible." in (
+        res.solver.message
+    )
+    res2 = pyo.SolverFactory("ipopt_v2").solve(infeasible(), load_solutions=False)
+    assert res2.solver.termination_condition == TerminationCondition.infeasible
+
+
+def test_iteration_limit():
+    res = pyo.SolverFactory("ipopt").solve(rosenbrock(), options={"max_iter": 3})
+    assert res.solver.termination_condition == TerminationCondition.maxIterations
+    assert res.solver.status == SolverStatus.warning
+    assert res.solver.message.endswith("Maximum Number of Iterations Exceeded.")
+    res2 = pyo.SolverFactory("ipopt_v2").solve(
+        rosenbrock(), options={"max_iter": 3}, load_solutions=False
+    )
+    assert res2.solver.termination_condition == TerminationCondition.maxIterations
+
+
+def over_specified() -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(initialize=0.5)
+    m.y = pyo.Var(initialize=0.5)
+    m.c1 = pyo.Constraint(expr=m.x**2 + m.y == 1)
+    m.c2 = pyo.Constraint(expr=m.x + m.y**3 == 1)
+    m.c3 = pyo.Constraint(expr=m.x * m.y == 0.3)
+    m.o = pyo.Objective(expr=m.x)
+    return m
+
+
+def test_too_few_degrees_of_freedom(tmp_path):
+    # Real Ipopt writes no .sol and exits 0; Pyomo's IPOPT plugin reads the log.
+    m = over_specified()
+    res = pyo.SolverFactory("ipopt").solve(m)
+    assert res.solver.status == SolverStatus.warning
+    assert res.solver.termination_condition == TerminationCondition.other
+    assert res.solver.message == "Too few degrees of freedom (rethrown)!"
+    assert pyo.value(m.x) == 0.5  # nothing loaded
+    from pyomo.contrib.solver.common.util import NoSolutionError
+
+    with pytest.raises(NoSolutionError):
+        pyo.SolverFactory("ipopt_v2").solve(over_specified())
+    nl = tmp_path / "dof.nl"
+    over_specified().write(str(nl))
+    run = subprocess.run([ipopt_exe(), str(nl), "-AMPL"], capture_output=True, text=True)
+    assert run.returncode == 0
+    assert "EXIT: Problem has too few degrees of freedom." in run.stdout
+    assert not (tmp_path / "dof.sol").exists()
+
+
+@pytest.mark.parametrize("build", [rosenbrock, qp, lambda: qp(pyo.maximize)])
+def test_warm_start_with_multipliers(build, tmp_path):
+    m = build()
+    for name in ("dual", "ipopt_zL_out", "ipopt_zU_out", "ipopt_zL_in", "ipopt_zU_in"):
+        m.del_component(name)
+    m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT_EXPORT)
+    m.ipopt_zL_out = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    m.ipopt_zU_out = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    m.ipopt_zL_in = pyo.Suffix(direction=pyo.Suffix.EXPORT)
+    m.ipopt_zU_in = pyo.Suffix(direction=pyo.Suffix.EXPORT)
+    opt = pyo.SolverFactory("ipopt")
+    opt.solve(m, logfile=str(tmp_path / "cold.log"))
+    cold = iterations(tmp_path / "cold.log")
+    solution = [pyo.value(v) for v in (m.component_data_objects(pyo.Var))]
+    m.ipopt_zL_in.update(m.ipopt_zL_out)
+    m.ipopt_zU_in.update(m.ipopt_zU_out)
+    warm_opts = {
+        "warm_start_init_point": "yes",
+        "warm_start_bound_push": 1e-9,
+        "warm_start_mult_bound_push": 1e-9,
+        "mu_init": 1e-9,
+    }
+    res = opt.solve(m, options=warm_opts, logfile=str(tmp_path / "warm.log"))
+    assert res.solver.termination_condition == TerminationCondition.optimal
+    assert [pyo.value(v) for v in m.component_data_objects(pyo.Var)] == pytest.approx(
+        solution, abs=1e-7
+    )
+    # Correctly signed multipliers: the start is already dual feasible.
+    assert initial_dual_infeasibility(tmp_path / "warm.log") < 1e-8
+    assert iterations(tmp_path / "warm.log") <= 1
+    m.dual.clear()
+    m.ipopt_zL_in.clear()
+    m.ipopt_zU_in.clear()
+    opt.solve(m, options=warm_opts, logfile=str(tmp_path / "primal.log"))
+    assert initial_dual_infeasibility(tmp_path / "primal.log") > 1e-2
+    assert 1 < iterations(tmp_path / "primal.log") <= cold
+
+
+def test_option_files_and_precedence(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("ipopt.opt").write_text("# default option file\nmax_iter 2\n")
+    res = pyo.SolverFactory("ipopt").solve(rosenbrock(), load_solutions=False)
+    assert res.solver.termination_condition == TerminationCondition.maxIterations
+    Path("ipopt.opt").unlink()
+    opt = pyo.SolverFactory("ipopt")  # OF_ options go through option_file_name
+    opt.options["OF_max_iter"] = 2
+    res = opt.solve(rosenbrock(), load_solutions=False)
+    assert res.solver.termination_condition == TerminationCondition.maxIterations
+    # option file < $ipopt_options < command line, as in Ipopt's AMPL driver
+    rosenbrock().write("r.nl")
+    Path("mine.opt").write_text("max_iter 1\n")
+    env_run = subprocess.run(
+        [ipopt_exe(), "r.nl", "-AMPL", "option_file_name=mine.opt"],
+        capture_output=True, text=True, env={**os.environ, "ipopt_options": "max_iter=2"},
+    )
+    assert "Maximum Number of Iterations Exceeded." in env_run.stdout
+    assert iterations_from_text(env_run.stdout) == 2
+    cmd_run = subprocess.run(
+        [ipopt_exe(), "r.nl", "-AMPL", "option_file_name=mine.opt", "max_iter=100"],
+        capture_output=True, text=True, env={**os.environ, "ipopt_options": "max_iter=2"},
+    )
+    assert "Optimal Solution Found" in cmd_run.stdout
+
+
+def iterations_from_text(text: str) -> int:
+    return int(re.search(r"Number of Iterations\.*: (\d+)", text).group(1))
+
+
+def test_hsl_linear_solver_falls_back_to_mumps(tmp_path):
+    res = pyo.SolverFactory("ipopt").solve(
+        qp(), options={"linear_solver": "ma57"}, logfile=str(tmp_path / "log")
+    )
+    assert res.solver.termination_condition == TerminationCondition.optimal
+    log = (tmp_path / "log").read_text()
+    assert "linear_solver=ma57 is not available" in log
+    assert "running with linear solver MUMPS" in log
+
+
+def test_unknown_option_is_an_error():
+    with pytest.raises(ApplicationError):
+        pyo.SolverFactory("ipopt").solve(qp(), options={"no_such_option": 1})
+
+
+def test_user_scaling_equals_hand_scaled_problem(tmp_path):
+    """user-scaling with factors s solves exactly the problem in s-scaled variables."""
+    opt = pyo.SolverFactory("ipopt")
+    natural = rosenbrock()
+    opt.solve(natural, options={"nlp_scaling_method": "none"}, logfile=str(tmp_path / "n"))
+    bad = rosenbrock(scale_x=1e4, scale_y=1e-3)
+    bad.scaling_factor = pyo.Suffix(direction=pyo.Suffix.EXPORT)
+    bad.scaling_factor[bad.X] = 1e4
+    bad.scaling_factor[bad.Y] = 1e-3
+    bad.scaling_factor[bad.c] = 1e4
+    opt.solve(bad, options={"nlp_scaling_method": "user-scaling"}, logfile=str(tmp_path / "u"))
+    assert iterations(tmp_path / "u") == iterations(tmp_path / "n")
+    assert pyo.value(bad.X) * 1e4 == pytest.approx(pyo.value(natural.X), rel=1e-9)
+    assert pyo.value(bad.Y) * 1e-3 == pytest.approx(pyo.value(natural.Y), rel=1e-9)
+    unscaled = rosenbrock(scale_x=1e4, scale_y=1e-3)
+    opt.solve(unscaled, options={"nlp_scaling_method": "none"}, logfile=str(tmp_path / "b"))
+    assert iterations(tmp_path / "b") != iterations(tmp_path / "n")
