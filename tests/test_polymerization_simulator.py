@@ -50,6 +50,8 @@ def test_mmd_moments_match_moment_equations(recipe):
     assert mn == pytest.approx(out.Mn, rel=0.025)  # Mn feels the low-M tail cut at 10^2.5
     assert mw == pytest.approx(out.Mw, rel=0.005)
     assert out.mmd.sum() * DLOG10_M == pytest.approx(1.0)
+    # monomer balance: repeat units in dead chains = monomer consumed (radicals hold ~1e-6 of it)
+    assert out.moments[1] == pytest.approx(recipe.cBA0 - out.cBA, rel=1e-4)
 
 
 def test_backbiting_and_temperature_trends():

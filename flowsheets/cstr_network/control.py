@@ -19,17 +19,22 @@ import numpy as np
 from .plant import CSTRNetwork, Disturbance
 from .steady_state import required_coolant
 
-__all__ = ["PIBaseline", "design_setpoints"]
+__all__ = ["PIBaseline", "design_setpoints", "design_state"]
 
 DESIGN_COOLANT = 31.0  # kg/h
 
 
-def design_setpoints(net: CSTRNetwork) -> np.ndarray:
-    """Temperatures the reactors settle at with design coolant at nominal feed (open loop, 2 h)."""
+def design_state(net: CSTRNetwork) -> np.ndarray:
+    """Steady state (n, 4) with design coolant at nominal feed and split (open loop, 2 h)."""
     X = net.initial_state()
     for _ in range(8):
         X = net.step(X, net.nominal_flows(), np.full(net.n, DESIGN_COOLANT), Disturbance(), dt=0.25)
-    return np.round(X[:, 2], 2)
+    return X
+
+
+def design_setpoints(net: CSTRNetwork) -> np.ndarray:
+    """Temperatures of :func:`design_state`, rounded to 0.01 K."""
+    return np.round(design_state(net)[:, 2], 2)
 
 
 class PIBaseline:

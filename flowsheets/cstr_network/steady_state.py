@@ -10,7 +10,7 @@ and raises :class:`InfeasibleSetpointError` naming the violated limit::
     >>> net = CSTRNetwork(2, 2)
     >>> fc = required_coolant(net, net.nominal_flows(), [114.2] * 4, Disturbance())
     >>> round(float(fc[0]), 1)
-    31.1
+    31.0
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
+import idaes.logger as idaeslog
 import pyomo.environ as pyo
 from idaes.core import FlowsheetBlock
 from idaes.core.solvers import get_solver
@@ -33,12 +34,12 @@ COMPONENTS = ("benzene", "toluene")
 
 #: Operating window sampled by the demo: feeds, heater outlet temperature, flash pressure drop.
 CONDITION_BOUNDS: dict[str, tuple[float, float]] = {
-    "feed_a_flow": (0.5, 2.0),  # mol/s
-    "feed_a_x_benzene": (0.5, 0.9),
-    "feed_b_flow": (0.5, 2.0),  # mol/s
-    "feed_b_x_benzene": (0.1, 0.5),
-    "heater_T": (362.0, 375.0),  # K, inside the two-phase region at ~1 atm
-    "flash_deltaP": (-30000.0, 0.0),  # Pa
+    "feed_a_flow": (0.8, 1.2),  # mol/s
+    "feed_a_x_benzene": (0.62, 0.68),
+    "feed_b_flow": (0.8, 1.2),  # mol/s
+    "feed_b_x_benzene": (0.38, 0.42),
+    "heater_T": (365.0, 368.0),  # K, between bubble and dew point of the mixed feed at ~1 atm
+    "flash_deltaP": (-10000.0, 0.0),  # Pa
 }
 FEED_BOUNDS_MID = {k: 0.5 * (lo + hi) for k, (lo, hi) in CONDITION_BOUNDS.items()}
 
@@ -47,22 +48,28 @@ FLASH_INPUTS = ["flow_mol", "x_benzene", "temperature", "pressure", "deltaP"]
 FLASH_OUTPUTS = ["vap_flow_mol", "vap_x_benzene", "liq_x_benzene", "temperature_out"]
 
 
-def build_flowsheet() -> pyo.ConcreteModel:
-    """Mixer(feed_a, feed_b) -> Heater -> adiabatic Flash, connected by Arcs."""
+def build_feed_section() -> pyo.ConcreteModel:
+    """Flowsheet with the property package and Mixer(feed_a, feed_b) -> Heater; feeds at 300 K, 1 atm."""
     m = pyo.ConcreteModel()
     m.fs = FlowsheetBlock(dynamic=False)
     m.fs.props = GenericParameterBlock(**configuration)
     m.fs.mix = Mixer(property_package=m.fs.props, inlet_list=["feed_a", "feed_b"])
     m.fs.heat = Heater(property_package=m.fs.props, has_pressure_change=False)
-    m.fs.flash = Flash(property_package=m.fs.props, has_heat_transfer=True, has_pressure_change=True)
     m.fs.s_mix_heat = Arc(source=m.fs.mix.outlet, destination=m.fs.heat.inlet)
-    m.fs.s_heat_flash = Arc(source=m.fs.heat.outlet, destination=m.fs.flash.inlet)
-    pyo.TransformationFactory("network.expand_arcs").apply_to(m)
-    m.fs.flash.heat_duty.fix(0.0)
     for feed in ("feed_a", "feed_b"):
         port = getattr(m.fs.mix, feed)
         port.temperature.fix(300.0)
         port.pressure.fix(101325.0)
+    return m
+
+
+def build_flowsheet() -> pyo.ConcreteModel:
+    """Mixer(feed_a, feed_b) -> Heater -> adiabatic Flash, connected by Arcs."""
+    m = build_feed_section()
+    m.fs.flash = Flash(property_package=m.fs.props, has_heat_transfer=True, has_pressure_change=True)
+    m.fs.s_heat_flash = Arc(source=m.fs.heat.outlet, destination=m.fs.flash.inlet)
+    pyo.TransformationFactory("network.expand_arcs").apply_to(m)
+    m.fs.flash.heat_duty.fix(0.0)
     return m
 
 
@@ -78,14 +85,19 @@ def set_conditions(m: pyo.ConcreteModel, cond: dict[str, float]) -> None:
     m.fs.flash.deltaP.fix(cond["flash_deltaP"])
 
 
+def propagate(arc: Arc) -> None:
+    """Copy the source port values of ``arc`` to its destination port (sequential initialization)."""
+    for name, var in arc.destination.vars.items():
+        for idx, v in var.items():
+            v.set_value(pyo.value(arc.source.vars[name][idx]))
+
+
 def initialize_flowsheet(m: pyo.ConcreteModel) -> None:
-    """Sequential initialization along the (acyclic) flowsheet."""
-    m.fs.mix.initialize(outlvl=0)
+    """Sequential initialization along the (acyclic) flowsheet: Mixer, Heater, Flash."""
+    m.fs.mix.initialize(outlvl=idaeslog.WARNING)
     for arc, unit in ((m.fs.s_mix_heat, m.fs.heat), (m.fs.s_heat_flash, m.fs.flash)):
-        for name, var in arc.destination.vars.items():
-            for idx, v in var.items():
-                v.set_value(pyo.value(arc.source.vars[name][idx]))
-        unit.initialize(outlvl=0)
+        propagate(arc)
+        unit.initialize(outlvl=idaeslog.WARNING)
 
 
 def solve_flowsheet(m: pyo.ConcreteModel, tee: bool = False) -> dict:
@@ -114,27 +126,37 @@ def flash_streams(m: pyo.ConcreteModel) -> dict[str, float]:
     }
 
 
-@functools.cache
-def _base_model() -> tuple[pyo.ConcreteModel, dict]:
-    """One initialized flowsheet per process and its saved state (the start of every solve)."""
-    m = build_flowsheet()
-    set_conditions(m, FEED_BOUNDS_MID)
-    initialize_flowsheet(m)
-    solve_flowsheet(m)
-    return m, to_json(m, return_dict=True, wts=StoreSpec.value())
+def save_state(m: pyo.ConcreteModel) -> dict:
+    """Values of every variable of ``m`` (a converged starting point to restore later)."""
+    return to_json(m, return_dict=True, wts=StoreSpec.value())
 
 
-def simulate_point(cond: dict[str, float]) -> dict[str, float | str]:
-    """Solve the flowsheet at one operating point; returns conditions, Flash streams and status.
+def solve_at(m: pyo.ConcreteModel, state: dict, cond: dict[str, float]) -> dict[str, float | str]:
+    """Restore ``state``, apply ``cond`` and solve; returns conditions, Flash streams and status.
 
-    Every solve starts from the same initialized state, so results do not depend on
-    the order of points (serial and Dask runs agree).
+    Every solve starts from the same state, so results do not depend on the order
+    of points (serial and Dask runs agree). Works for the first-principles and the
+    hybrid flowsheet alike (same Port names on ``m.fs.flash``).
     """
-    m, state = _base_model()
     from_json(m, sd=state, wts=StoreSpec.value())
     set_conditions(m, cond)
     out = solve_flowsheet(m)
     return {**cond, **flash_streams(m), "status": out["status"]}
+
+
+@functools.cache
+def _base_model() -> tuple[pyo.ConcreteModel, dict]:
+    """One initialized first-principles flowsheet per process and its converged state."""
+    m = build_flowsheet()
+    set_conditions(m, FEED_BOUNDS_MID)
+    initialize_flowsheet(m)
+    solve_flowsheet(m)
+    return m, save_state(m)
+
+
+def simulate_point(cond: dict[str, float]) -> dict[str, float | str]:
+    """Solve the first-principles flowsheet at one operating point (see :func:`solve_at`)."""
+    return solve_at(*_base_model(), cond)
 
 
 def sample_dataset(n: int, seed: int = 0, client=None, progress: bool = True) -> pd.DataFrame:

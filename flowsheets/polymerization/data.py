@@ -30,7 +30,7 @@ from flowsheets.polymerization.simulator import SIMULATOR_VERSION, Recipe, simul
 
 __all__ = [
     "RECIPE_BOUNDS", "RECIPE_COLUMNS", "SCALAR_FEATURES", "OUTPUT_COLUMNS",
-    "simulate_row", "generate_dataset", "save_dataset", "load_dataset",
+    "simulate_row", "generate_dataset", "save_dataset", "load_dataset", "out_of_domain",
 ]
 
 RECIPE_BOUNDS: dict[str, tuple[float, float]] = {
@@ -86,3 +86,9 @@ def load_dataset(path: str | os.PathLike, ok_only: bool = True) -> pd.DataFrame:
     if versions != {SIMULATOR_VERSION}:
         raise DataError(f"{path} was made by simulator {sorted(versions)}, this is {SIMULATOR_VERSION}; regenerate it")
     return df[df["status"] == "ok"].reset_index(drop=True) if ok_only else df
+
+
+def out_of_domain(recipes: pd.DataFrame) -> pd.Series:
+    """True for recipes outside the training box ``RECIPE_BOUNDS`` (e.g. direct-regression output)."""
+    inside = np.all([recipes[k].between(lo, hi).to_numpy() for k, (lo, hi) in RECIPE_BOUNDS.items()], axis=0)
+    return pd.Series(~inside, index=recipes.index, name="out_of_domain")

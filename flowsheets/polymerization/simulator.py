@@ -7,7 +7,7 @@
 
 Mechanism (rate coefficients and sources in :mod:`flowsheets.polymerization.kinetics`)::
 
-    I -> 2 f Rad                      kd, efficiency f
+    I -> 2 f I*,  I* + M -> R_1       kd, efficiency f
     R_n + M -> R_n+1                  kp    (secondary, chain-end radical)
     R_n -> Q_n                        kbb   (backbiting to a mid-chain radical)
     Q_n + M -> R_n+1                  kpt   (mid-chain radical propagation)
@@ -45,7 +45,7 @@ from flowsheets.polymerization.mmd import CHAIN_LENGTH, MMD_COLUMNS, mmd_from_nu
 
 __all__ = ["Recipe", "SimulationResult", "simulate", "radical_qssa", "SIMULATOR_VERSION"]
 
-SIMULATOR_VERSION = f"bafrp-1.0/{KINETICS_VERSION}"
+SIMULATOR_VERSION = f"bafrp-1.1/{KINETICS_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class SimulationResult:
     Mw: float
     mmd: np.ndarray = field(repr=False)
     radicals: tuple[float, float] = (0.0, 0.0)  # chain-end, mid-chain (mol/L) at the end
+    moments: tuple[float, float, float] = (0.0, 0.0, 0.0)  # dead-polymer lambda_0..2 (mol/L)
 
     def as_row(self) -> dict[str, float]:
         """Flat record: recipe, cBA_time, conversion, Mn, Mw, MMD_1..MMD_100."""
@@ -124,13 +125,14 @@ def _rates(k: dict[str, float], I: float, M: float):
         + (1 - k["comb_tt"]) * k["kt_tt"] * Q * Q
     )
     comb = k["comb_ss"] * k["kt_ss"] * R * R + 2 * k["comb_st"] * k["kt_st"] * R * Q + k["comb_tt"] * k["kt_tt"] * Q * Q
-    rM = (k["kp"] * R + k["kpt"] * Q + k["ktrM"] * R) * M
-    return rM, flory, comb, a, (R, Q)
+    initiation = 2.0 * k["f"] * k["kd"] * I  # each primary radical adds one monomer -> R_1
+    rM = (k["kp"] * R + k["kpt"] * Q + k["ktrM"] * R) * M + initiation
+    return rM, flory, comb, a
 
 
 def _rhs(t, y, k, I0, M0):
     I, M = y[0] * I0, max(y[1], 0.0) * M0
-    rM, flory, comb, a, _ = _rates(k, I, M)
+    rM, flory, comb, a = _rates(k, I, M)
     m1 = 1.0 / (1.0 - a)
     m2 = (1.0 + a) * m1 * m1
     dlam = np.array([flory + comb, (flory + 2 * comb) * m1, flory * m2 + comb * (2 * m2 + 2 * m1 * m1)])
@@ -161,4 +163,4 @@ def simulate(recipe: Recipe, kinetics: Kinetics = BA_AIBN, rtol: float = 1e-7) -
     mmd = mmd_from_number_distribution(y[5:] * M0 / CHAIN_LENGTH**2)
     return SimulationResult(recipe, cBA=float(M), conversion=float(1.0 - M / M0),
                             Mn=float(M_BA * lam1 / lam0), Mw=float(M_BA * lam2 / lam1), mmd=mmd,
-                            radicals=(float(R), float(Q)))
+                            radicals=(float(R), float(Q)), moments=(float(lam0), float(lam1), float(lam2)))

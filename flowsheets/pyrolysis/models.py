@@ -26,7 +26,8 @@ from scipy.sparse import lil_matrix
 
 from idaes_ml.errors import SolveFailedError
 from flowsheets.pyrolysis.kinetics import E_BASE, M0, species_jacobian, species_rates
-from flowsheets.pyrolysis.properties import WOOD, ParticleGeometry, WoodProperties, surface_flux
+from flowsheets.pyrolysis.properties import (STEFAN_BOLTZMANN, WOOD, ParticleGeometry, WoodProperties,
+                                             lumped_heating)
 
 __all__ = ["OBS_TIMES", "YIELDS", "simulate_0d", "simulate_1d", "shell_volumes"]
 
@@ -61,16 +62,12 @@ def simulate_0d(T_oven: float, feret_mm: float, aspect: float, E=E_BASE, t_eval=
 
     def rhs(t, y):
         T, m = y[0], y[1:]
-        dT = a_over_v * surface_flux(T, T_oven, props) / (props.density * props.cp(T))
-        return np.array([dT, *species_rates(T, m, E)])
+        return np.array([lumped_heating(T, T_oven, a_over_v, props)[0], *species_rates(T, m, E)])
 
     def jac(t, y):
         T, m = y[0], y[1:]
         J = np.zeros((10, 10))
-        cp = props.cp(T)
-        q = surface_flux(T, T_oven, props)
-        dq = -props.h_conv - 4 * props.emissivity * 5.670374419e-8 * T**3
-        J[0, 0] = a_over_v * (dq * cp - q * props.cp_b) / (props.density * cp * cp)
+        J[0, 0] = lumped_heating(T, T_oven, a_over_v, props)[1]
         entries, dT = species_jacobian(T, m, E)
         for i, j, v in entries:
             J[1 + i, 1 + j] = v
@@ -107,7 +104,7 @@ def simulate_1d(T_oven: float, feret_mm: float, aspect: float, n_nodes: int = 20
     dr = geo.radius / N
     area = faces**n                      # face area per unit r^n measure
     g_inner = k * area[1:-1] / dr        # conductance between shells i and i+1
-    sig_eps = props.emissivity * 5.670374419e-8
+    sig_eps = props.emissivity * STEFAN_BOLTZMANN
 
     def rhs(t, y):
         T, m = y[:N], y[N:].reshape(9, N)

@@ -36,7 +36,7 @@ import numpy as np
 
 from idaes_ml.errors import DataError
 
-__all__ = ["WoodProperties", "ParticleGeometry", "WOOD", "STEFAN_BOLTZMANN", "surface_flux"]
+__all__ = ["WoodProperties", "ParticleGeometry", "WOOD", "STEFAN_BOLTZMANN", "surface_flux", "lumped_heating"]
 
 STEFAN_BOLTZMANN = 5.670374419e-8  # W/(m² K⁴)
 
@@ -66,6 +66,14 @@ def surface_flux(T_surface, T_oven, props: WoodProperties = WOOD):
     """Heat flux into the particle [W/m²]: convection plus wall radiation."""
     return props.h_conv * (T_oven - T_surface) + props.emissivity * STEFAN_BOLTZMANN * (
         T_oven**4 - T_surface**4)
+
+
+def lumped_heating(T, T_oven, a_over_v, props: WoodProperties = WOOD):
+    """``(dT/dt, d(dT/dt)/dT)`` of a lumped particle with surface-to-volume ratio ``a_over_v`` [1/m]."""
+    cp, q = props.cp(T), surface_flux(T, T_oven, props)
+    dq = -props.h_conv - 4 * props.emissivity * STEFAN_BOLTZMANN * T**3
+    scale = a_over_v / props.density
+    return scale * q / cp, scale * (dq * cp - q * props.cp_b) / (cp * cp)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def _barrier(m, x, lo, hi, mu: float, rho: float):
             continue
         s = pyo.Var(bounds=(0, None), initialize=0.0)
         w = pyo.Var(bounds=(1e-6, None), initialize=max(pyo.value(room), 1e-3))
-        idx = len(m.barrier_vars)
+        idx = len(m.barrier_terms)
         m.barrier_vars.add_component(f"s_{side}{idx}", s)
         m.barrier_vars.add_component(f"w_{side}{idx}", w)
         m.barrier_cons.add(w == room + s)
@@ -89,6 +89,7 @@ def build_horizon_model(
     surrogates = surrogates or surrogates_for(graph, formulation)
     state_bounds = state_bounds or {}
     m = pyo.ConcreteModel(name="receding_horizon" if not steady_state else "learned_steady_state")
+    m.surrogates = surrogates  # plain attribute: used to warm-start the network blocks
     m.K = pyo.RangeSet(0, horizon)
     m.Kin = pyo.RangeSet(0, horizon - 1)
     keys = graph.state_keys()

@@ -13,6 +13,7 @@ models' training ranges are flagged in ``info["out_of_domain"]``::
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pyomo.environ as pyo
@@ -40,7 +41,7 @@ def initialize_from_simulation(m: pyo.ConcreteModel, graph: StepGraph, x0: dict,
             m.u[n, k].set_value(v, skip_validation=True)
     for (unit, k), blk in m.step.items():
         if hasattr(blk, "net"):
-            y = blk.net._surrogate.initialize_block(blk.net)
+            y = m.surrogates[graph.units[unit][0]].initialize_block(blk.net)
             for z in blk.z:
                 blk.z[z].set_value(float(y[z]))
     for w, s, room in m.barrier_terms:
@@ -60,6 +61,7 @@ def solve_model(m: pyo.ConcreteModel, options: dict | None = None) -> tuple[bool
     tc = res.solver.termination_condition
     ok = tc in _OK
     if ok:
+        logging.getLogger("pyomo.core").setLevel(logging.ERROR)  # round-off past bounds is not news
         m.solutions.load_from(res)
     return ok, str(tc), time.perf_counter() - t0
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from idaes_ml.errors import DataError
 from idaes_ml.metrics import as_frame, check_finite
-from idaes_ml.nn import MLPRegressor, ScaledNetwork
+from idaes_ml.nn import MLPRegressor, ScaledNetwork, check_domain as _check_domain
 
 __all__ = ["NeuralStateSpace", "KnownTerms"]
 
@@ -129,15 +129,21 @@ class NeuralStateSpace:
         self.input_bounds_ = {c: (float(df[c].min()), float(df[c].max())) for c in self.labels}
         return self
 
+    def attach(self, network: ScaledNetwork, input_bounds: dict[str, tuple[float, float]]) -> "NeuralStateSpace":
+        """Use an already trained network (e.g. loaded from ONNX) with its training ranges; returns self."""
+        if list(network.input_labels) != self.net_inputs or list(network.output_labels) != self.latent:
+            raise DataError(f"network maps {network.input_labels} -> {network.output_labels}, "
+                            f"model needs {self.net_inputs} -> {self.latent}")
+        self.network_, self.input_bounds_ = network, {k: (float(a), float(b)) for k, (a, b) in input_bounds.items()}
+        return self
+
     def predict_next(self, data, check_domain: bool = False) -> pd.DataFrame:
         """States one step after each row of ``data``; ``check_domain`` raises OutOfDomainError outside training."""
         if not hasattr(self, "network_"):
             raise RuntimeError("NeuralStateSpace is not fitted; call fit(data, next_states) first")
         df = self._frame(data)
         if check_domain:
-            from idaes_ml.nn import check_domain as _check
-
-            _check(df, self.input_bounds_)
+            _check_domain(df, self.input_bounds_)
         z = self.network_.predict(df[self.net_inputs]).to_numpy()
         f = self.known_increment({c: df[c].to_numpy() for c in self.labels})
         out = {s: df[s].to_numpy() + np.broadcast_to(f[s], len(df)) + z @ self.B[i] for i, s in enumerate(self.states)}

@@ -46,7 +46,6 @@ class PyomoImplicit:
         self._terms = []  # per constraint: [(column, derivative expression)]
         for c in self.cons:
             vs = [v for v in identify_variables(c.body, include_fixed=False) if id(v) in pos]
-            vs += [v for v in self.u if v.fixed and v in set(identify_variables(c.body, include_fixed=True))]
             ders = differentiate(c.body, wrt_list=vs, mode=Modes.reverse_symbolic)
             self._terms.append([(pos[id(v)], d) for v, d in zip(vs, ders)])
 
@@ -62,7 +61,8 @@ class PyomoImplicit:
         ids = {id(v) for v in indep}
         for v in inst.inputs + inst.outputs:
             v.unfix()
-            if direction == "inverse" and v in inst.inputs:
+        if direction == "inverse":  # trace the whole DIS, not only its part inside the AIS
+            for v in inst.inputs:
                 v.setlb(None)
                 v.setub(None)
         seen, dep = set(), []

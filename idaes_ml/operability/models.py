@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.errors import PyomoException
 
 from idaes_ml.errors import DataError
 
@@ -222,7 +223,7 @@ def solve_status(opt, model, tee: bool = False) -> str:
     """Solve and return ``"ok"`` or the termination condition (never raises on failure)."""
     try:
         res = opt.solve(model, tee=tee, load_solutions=False)
-    except (ValueError, RuntimeError) as exc:
+    except (ValueError, RuntimeError, PyomoException) as exc:
         return f"error: {type(exc).__name__}: {exc}"
     tc = res.solver.termination_condition
     if tc in (pyo.TerminationCondition.optimal, pyo.TerminationCondition.locallyOptimal,
@@ -309,6 +310,7 @@ def _network_block(directory, name, formulation, inputs, outputs, bounds) -> Pyo
                   bounds=lambda m, i: bounds[inputs[i]])
     m.y = pyo.Var(range(len(outputs)), initialize=0.0)
     m.surrogate = SurrogateBlock(concrete=True)
-    m.surrogate.build_model(OnnxSurrogate.load(directory, name, formulation=formulation),
-                            input_vars=list(m.u.values()), output_vars=list(m.y.values()))
+    surrogate = OnnxSurrogate.load(directory, name, formulation=formulation)
+    m.surrogate.build_model(surrogate, input_vars=list(m.u.values()), output_vars=list(m.y.values()))
+    surrogate.initialize_block(m.surrogate)
     return PyomoInstance(m, list(m.u.values()), list(m.y.values()), [])

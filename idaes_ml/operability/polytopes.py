@@ -15,8 +15,9 @@ their vertices, which is what affine images and Minkowski sums of them need.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -50,7 +51,6 @@ class Polytope:
     """A bounded convex polytope given by its vertices (rows of ``vertices``)."""
 
     vertices: np.ndarray
-    _hull: ConvexHull | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         v = np.atleast_2d(np.asarray(self.vertices, dtype=float))
@@ -58,20 +58,43 @@ class Polytope:
             raise DataError("a polytope needs at least one vertex")
         if not np.isfinite(v).all():
             raise DataError("polytope vertices must be finite (NaN/inf found)")
-        hull = None
-        if v.shape[1] == 1:
+        d = v.shape[1]
+        if d == 1:
             v = np.array([[v.min()], [v.max()]])
-        elif v.shape[0] > v.shape[1] and _rank(v) == v.shape[1]:
-            try:
-                hull = ConvexHull(v)
-                v = v[hull.vertices]
-                hull = ConvexHull(v)
-            except QhullError:
-                hull = None
-        elif v.shape[0] > 2:
-            v = _flat_vertices(v)
+        elif v.shape[0] > d + 1:
+            if _rank(v) == d:
+                try:
+                    v = v[ConvexHull(v).vertices]
+                except QhullError:
+                    pass
+            else:
+                v = _flat_vertices(v)
         object.__setattr__(self, "vertices", v)
-        object.__setattr__(self, "_hull", hull)
+
+    @cached_property
+    def _geometry(self) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """``(A, b, volume)`` for a full-dimensional polytope, ``None`` for a flat one."""
+        v = self.vertices
+        n, d = v.shape
+        scale = max(1.0, float(np.max(np.abs(v - v.mean(axis=0)))))
+        if n == d + 1:  # simplex: barycentric coordinates give the facets directly
+            M = (v[1:] - v[0]).T
+            det = float(np.linalg.det(M))
+            if abs(det) <= 1e-12 * scale**d:
+                return None
+            Minv = np.linalg.inv(M)
+            A = np.vstack([-Minv, Minv.sum(axis=0)])
+            b = np.concatenate([-Minv @ v[0], [1.0 + Minv.sum(axis=0) @ v[0]]])
+            norms = np.linalg.norm(A, axis=1)
+            return A / norms[:, None], b / norms, abs(det) / math.factorial(d)
+        if n <= d or _rank(v) < d:
+            return None
+        try:
+            hull = ConvexHull(v)
+        except QhullError:
+            return None
+        eq = np.unique(np.round(hull.equations, 12), axis=0)
+        return eq[:, :-1], -eq[:, -1], float(hull.volume)
 
     # -- constructors -------------------------------------------------------------
     @classmethod
@@ -113,24 +136,23 @@ class Polytope:
     @property
     def is_full_dimensional(self) -> bool:
         """True when the polytope has an interior (positive volume)."""
-        return self._hull is not None or (self.dim == 1 and np.ptp(self.vertices) > 0)
+        return np.ptp(self.vertices) > 0 if self.dim == 1 else self._geometry is not None
 
-    @cached_property
+    @property
     def volume(self) -> float:
         """Lebesgue measure (0 for flat polytopes)."""
         if self.dim == 1:
             return float(np.ptp(self.vertices))
-        return float(self._hull.volume) if self._hull is not None else 0.0
+        return self._geometry[2] if self._geometry is not None else 0.0
 
-    @cached_property
+    @property
     def halfspaces(self) -> tuple[np.ndarray, np.ndarray]:
         """``(A, b)`` with unit-norm rows such that the polytope is ``A x <= b``."""
         if self.dim == 1:
             return np.array([[1.0], [-1.0]]), np.array([self.vertices.max(), -self.vertices.min()])
-        if self._hull is None:
+        if self._geometry is None:
             raise DataError("a flat (zero-volume) polytope has no bounded H-representation")
-        eq = np.unique(np.round(self._hull.equations, 12), axis=0)
-        return eq[:, :-1], -eq[:, -1]
+        return self._geometry[0], self._geometry[1]
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:

@@ -20,8 +20,9 @@ import os
 import re
 import shlex
 import sys
+import time
 
-from idaes_ml.solvers.nl_file import NlInfo, read_nl, write_sol
+from idaes_ml.solvers.nl_file import NlInfo, write_sol
 
 #: casadi return_status -> (solve_result_num, message) as in AmplTNLP::finalize_solution.
 RESULTS = {
@@ -54,6 +55,31 @@ NO_SOLUTION = {
 ALIASES = {"maxit": "max_iter", "outlev": "print_level"}
 DRIVER_ONLY = {"wantsol", "halt_on_ampl_error", "option_file_name"}
 LINEAR_SOLVERS = {"mumps"}
+
+
+class _PhaseTimer:
+    """Wall time per driver phase and total CPU, printed to stderr when
+    ``$IDAES_ML_IPOPT_TIMING`` is set (to measure the bridge's overhead)."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float]] = []
+        self.cpu0 = 0.0
+
+    def start(self) -> None:
+        self.marks, self.cpu0 = [("start", time.perf_counter())], time.process_time()
+
+    def mark(self, label: str) -> None:
+        self.marks.append((label, time.perf_counter()))
+
+    def report(self) -> None:
+        if not os.environ.get("IDAES_ML_IPOPT_TIMING"):
+            return
+        steps = [f"{b[0]}={b[1] - a[1]:.4f}" for a, b in zip(self.marks, self.marks[1:])]
+        steps.append(f"cpu={time.process_time() - self.cpu0:.4f}")
+        print("idaes_ml ipopt timing [s]: " + " ".join(steps), file=sys.stderr)
+
+
+_TIMER = _PhaseTimer()
 
 
 def ipopt_version() -> str:
@@ -144,21 +170,6 @@ def _scales(values: dict[int, float], n: int):
     return scale
 
 
-def _import_nl(nl_path: str):
-    import casadi as ca
-
-    info, text = read_nl(nl_path)
-    stripped = f"{nl_path}.casadi{os.getpid()}.nl"
-    with open(stripped, "w", encoding="ascii") as fh:
-        fh.write(text)
-    try:
-        nlp = ca.NlpBuilder()
-        nlp.import_nl(stripped, {"verbose": False})
-    finally:
-        os.remove(stripped)
-    return info, nlp
-
-
 def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
     """Solve a ``.nl`` file with casadi's Ipopt; returns (info, solution or None, status).
 
@@ -169,19 +180,20 @@ def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
     import casadi as ca
     import numpy as np
 
-    info, nlp = _import_nl(nl_path)
+    from idaes_ml.solvers.nl_problem import load_problem
+
+    _TIMER.mark("import")
+    info, nlp = load_problem(nl_path)
+    _TIMER.mark("read_nl")
     ipopt, user_scaling = ipopt_options(opts, info)
-    n, m = len(nlp.x), len(nlp.g)
+    n, m = nlp.x.numel(), nlp.g.numel()
     sx = _scales(info.suffix("var", "scaling_factor"), n) if user_scaling else np.ones(n)
     sg = _scales(info.suffix("con", "scaling_factor"), m) if user_scaling else np.ones(m)
-
-    x = ca.vertcat(*nlp.x)
-    g = ca.vertcat(*nlp.g) if m else ca.MX(0, 1)
-    # import_nl already negates a maximized objective: Ipopt minimizes sign * objective.
-    fun = ca.Function("nl", [x], [nlp.f if info.n_obj else ca.MX(0), g]).expand()
-    xs = ca.SX.sym("x", n)
-    f_x, g_x = fun(xs / sx)
-    problem = {"x": xs, "f": f_x, "g": sg * g_x}
+    problem = {"x": nlp.x, "f": nlp.f, "g": nlp.g}
+    if user_scaling:
+        xs = ca.SX.sym("x", n)
+        f_x, g_x = ca.Function("nl", [nlp.x], [nlp.f, nlp.g])(xs / sx)
+        problem = {"x": xs, "f": f_x, "g": sg * g_x}
 
     # Warm start in Ipopt's sign convention (AmplTNLP::get_starting_point).
     sign = -1.0 if info.maximize else 1.0
@@ -189,17 +201,19 @@ def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
     z_u = np.array([info.suffix("var", "ipopt_zU_in").get(i, 0.0) for i in range(n)])
     z_l, z_u = (-z_l, z_u) if info.maximize else (z_l, -z_u)
     args = dict(
-        x0=np.asarray(nlp.x_init) * sx,
-        lbx=np.asarray(nlp.x_lb) * sx,
-        ubx=np.asarray(nlp.x_ub) * sx,
-        lbg=np.asarray(nlp.g_lb) * sg,
-        ubg=np.asarray(nlp.g_ub) * sg,
+        x0=nlp.x_init * sx,
+        lbx=nlp.x_lb * sx,
+        ubx=nlp.x_ub * sx,
+        lbg=nlp.g_lb * sg,
+        ubg=nlp.g_ub * sg,
         lam_x0=(z_u - z_l) / sx,
-        lam_g0=-sign * np.asarray(nlp.lambda_init, dtype=float) / sg,
+        lam_g0=-sign * nlp.lambda_init / sg,
     )
     solver = ca.nlpsol("ipopt", "ipopt", problem, {"ipopt": ipopt, "print_time": False})
     sys.stdout.flush()
+    _TIMER.mark("setup")
     res = solver(**args)
+    _TIMER.mark("ipopt")
     status = solver.stats()["return_status"]
     if status in NO_SOLUTION:
         return info, None, status
@@ -229,12 +243,24 @@ def _stub_path(args: list[str]) -> tuple[str, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the driver; returns the process exit status."""
+    """Run the driver (through the warm server when possible); returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    version = ipopt_version()
     if not args or args[0] in ("-v", "--version", "-version"):
-        print(f"Ipopt {version} (casadi wheel, idaes_ml AMPL driver), ASL(idaes_ml)")
+        print(f"Ipopt {ipopt_version()} (casadi wheel, idaes_ml AMPL driver), ASL(idaes_ml)")
         return 0
+    from idaes_ml.solvers import server
+
+    if server.enabled():
+        code = server.run_remote(args)
+        if code is not None:
+            return code
+    return run_local(args)
+
+
+def run_local(args: list[str]) -> int:
+    """Solve ``stub[.nl] [-AMPL] [key=value ...]`` in this process."""
+    _TIMER.start()
+    version = ipopt_version()
     stub, option_tokens = _stub_path(args)
     nl_path = stub if stub.endswith(".nl") or not os.path.isfile(stub + ".nl") else stub + ".nl"
     sol_path = (nl_path[:-3] if nl_path.endswith(".nl") else nl_path) + ".sol"
@@ -245,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         info, solution, status = solve_nl(nl_path, opts)
-    except RuntimeError as err:  # casadi rejects an option before Ipopt starts
+    except (RuntimeError, ValueError) as err:  # bad option or untranslatable model
         unknown = re.search(r"No such IPOPT option: (\S+)", str(err))
         print(f'Unknown keyword "{unknown.group(1)}"' if unknown else f"ipopt: {err}")
         return 1
@@ -265,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         code,
         {"ipopt_zU_out": solution["zU"], "ipopt_zL_out": solution["zL"]},
     )
+    _TIMER.mark("write_sol")
     print(f"\n{message}")
+    _TIMER.report()
     return 0
 
 

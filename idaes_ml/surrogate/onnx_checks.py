@@ -5,8 +5,10 @@ followed by at most one activation (``Relu``, ``Sigmoid``, ``Tanh``,
 ``Softplus``).  PyTorch exports often deviate from that in ways that break
 IDAES's ``ONNXSurrogate`` with obscure errors:
 
-* a static batch dimension (input shape ``[1, n]``) makes OMLT index the
-  inputs by ``(0, i)`` tuples -> ``KeyError: (0, 0)`` in ``populate_block``;
+* a static batch dimension (input shape ``[1, n]``, or ``[1, 1, n]`` giving
+  ``MatMul`` + ``Add`` nodes) makes OMLT index the inputs by ``(0, i)`` tuples
+  -> ``KeyError: (0, 0)`` in ``populate_block``; a 1-D input ``[n]`` cannot be
+  evaluated in batches;
 * the dynamo exporter writes ``Softplus`` as
   ``Where(Greater(z, threshold), z, Softplus(z))`` (PyTorch's overflow guard);
 * ``Identity`` nodes and initializers listed as graph inputs.
@@ -99,10 +101,14 @@ def _drop_unused_constants(graph: onnx.GraphProto) -> None:
 
 
 def _free_batch_dim(value: onnx.ValueInfoProto) -> None:
-    dims = value.type.tensor_type.shape.dim
-    if len(dims) == 2 and dims[0].dim_value in (0, 1):
-        dims[0].Clear()
-        dims[0].dim_param = "batch"
+    """Shape ``[n]``, ``[1, n]``, ``[1, 1, n]``... -> ``[batch, n]`` (dense ops broadcast over rows)."""
+    shape = value.type.tensor_type.shape
+    sizes = [d.dim_value for d in shape.dim]
+    if not sizes or sizes[-1] <= 0 or any(s not in (0, 1) for s in sizes[:-1]):
+        return
+    shape.ClearField("dim")
+    shape.dim.add().dim_param = "batch"
+    shape.dim.add().dim_value = sizes[-1]
 
 
 def normalize_onnx(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -169,16 +175,17 @@ def check_onnx(model: onnx.ModelProto) -> list[str]:
             activations.append("linear")
         elif node.op_type == "MatMul":
             nxt = users.get(node.output[0], [])
-            if len(data_inputs) != 1 or len(nxt) != 1 or nxt[0].op_type != "Add":
-                problems.append(f"{label} not followed by a bias Add with constant weights")
+            if len(data_inputs) != 1 or node.input[1] not in init_names or len(nxt) != 1 or nxt[0].op_type != "Add":
+                problems.append(f"{label} not of the form Add(MatMul(x, constant weights), constant bias)")
             activations.append("linear")
         elif node.op_type == "Add":
             if prev is None or prev.op_type != "MatMul" or len(data_inputs) != 1:
                 problems.append(f"{label} that is not the bias of a MatMul")
         elif node.op_type in ACTIVATION_OPS:
-            dense = prev is not None and (
-                prev.op_type == "Gemm" or (prev.op_type == "Add" and prev.input[0] in producers
-                                           and producers[prev.input[0]].op_type == "MatMul"))
+            bias_of = [producers.get(n) for n in prev.input if n not in init_names] if prev is not None else []
+            dense = prev is not None and (prev.op_type == "Gemm" or (
+                prev.op_type == "Add" and len(bias_of) == 1 and bias_of[0] is not None
+                and bias_of[0].op_type == "MatMul"))
             if not dense or not activations or activations[-1] != "linear":
                 where = f"'{prev.name}' (op {prev.op_type})" if prev is not None else "the graph input"
                 problems.append(f"{node.op_type} after a non-dense node {where}")

@@ -97,7 +97,8 @@ class OnnxSurrogate(SurrogateBase):
         """Build the OMLT formulation on ``block.nn`` and tie it to the SurrogateBlock variables.
 
         ``additional_options`` (from ``build_model`` keyword arguments) may hold
-        ``formulation`` and ``enforce_bounds``; used keys are popped, as IDAES requires.
+        ``formulation``, ``enforce_bounds`` and ``partition_splits`` (relu_partition);
+        used keys are popped, as IDAES requires.
         """
         options = additional_options if additional_options is not None else {}
         name = options.pop("formulation", self.formulation)
@@ -105,7 +106,7 @@ class OnnxSurrogate(SurrogateBase):
         check_formulation(name, self.activations)
         net = self.network_definition(bounded=enforce or name.startswith("relu"))
         block.nn = OmltBlock()
-        block.nn.build_formulation(make_formulation(name, net))
+        block.nn.build_formulation(make_formulation(name, net, options.pop("partition_splits", 2)))
         block._idaes_ml_net = net  # the layer objects whose id() index block.nn.layer
         inputs, outputs = block.input_vars_as_dict(), block.output_vars_as_dict()
         if enforce:

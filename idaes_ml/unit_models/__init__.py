@@ -8,6 +8,7 @@ from idaes_ml.unit_models.surrogate_unit import (
     OUTLET_RULES,
     SurrogateUnit,
     SurrogateUnitData,
+    SurrogateUnitInitializer,
     report_domain,
     units_out_of_domain,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "OUTLET_RULES",
     "SurrogateUnit",
     "SurrogateUnitData",
+    "SurrogateUnitInitializer",
     "SurrogateUnitScaler",
     "report_domain",
     "units_out_of_domain",

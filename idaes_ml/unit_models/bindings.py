@@ -37,7 +37,10 @@ def parse_binding(text: str, outlets: list[str]) -> tuple[str | None, str, tuple
     return owner, match["var"], index
 
 
-def _index_key(index) -> tuple[str, ...]:
+def index_key(index) -> tuple[str, ...]:
+    """Index of a component as a tuple of strings (``None`` -> ``()``), as bindings spell it."""
+    if index is None:
+        return ()
     return tuple(str(i) for i in (index if isinstance(index, tuple) else (index,)))
 
 
@@ -48,9 +51,9 @@ def select(var, index: tuple[str, ...], text: str):
             raise ConfigurationError(f"binding {text!r} indexes {var.local_name}, which is not indexed")
         return var
     for idx in var.index_set():
-        if _index_key(idx) == index:
+        if index_key(idx) == index:
             return var[idx]
-    choices = [", ".join(_index_key(i)) for i in var.index_set()]
+    choices = [", ".join(index_key(i)) for i in var.index_set()]
     raise ConfigurationError(f"binding {text!r}: {var.local_name} has no index [{', '.join(index)}]; "
                              f"valid indices: {choices}")
 

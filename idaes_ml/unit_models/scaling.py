@@ -10,6 +10,7 @@ scaling factor ``1 / (|o| + f)``.  Both IDAES scaling interfaces are provided:
 from __future__ import annotations
 
 from pyomo.common.collections import ComponentMap
+from pyomo.environ import Var
 
 import idaes.core.util.scaling as iscale
 from idaes.core.scaling import CustomScalerBase
@@ -41,15 +42,31 @@ def set_legacy_scaling(unit) -> None:
 
 
 class SurrogateUnitScaler(CustomScalerBase):
-    """Scaler for SurrogateUnit: property scalers for the state blocks, network scalers for outputs."""
+    """Scaler for SurrogateUnit (new IDAES scaling API)."""
 
     def variable_scaling_routine(self, model, overwrite: bool = False, submodel_scalers: ComponentMap = None):
-        """Scale state blocks with their own scalers, then predicted outlet variables from the network."""
-        for block in [model.properties_in] + [getattr(model, f"{o}_state") for o in model.config.outlet_list]:
-            self.call_submodel_scaler_method(block, method="variable_scaling_routine",
-                                             submodel_scalers=submodel_scalers, overwrite=overwrite)
+        """Predicted outlet variables from the network, other outlet variables copied from the inlet.
+
+        As with IDAES's own units, the inlet state's scaling (flows in particular) is the user's to set.
+        """
         for var, _, sf in _scaled_items(model):
             self.set_variable_scaling_factor(var, sf, overwrite=overwrite)
+        self.call_submodel_scaler_method(model.properties_in, method="variable_scaling_routine",
+                                         submodel_scalers=submodel_scalers, overwrite=overwrite)
+        for outlet in model.config.outlet_list:
+            state = getattr(model, f"{outlet}_state")
+            for t in model.flowsheet().time:
+                self._copy_scaling(state[t], model.properties_in[t])
+            self.call_submodel_scaler_method(state, method="variable_scaling_routine",
+                                             submodel_scalers=submodel_scalers, overwrite=overwrite)
+
+    def _copy_scaling(self, target, source) -> None:
+        """Give ``target``'s variables the scaling factors set on ``source``'s (without overwriting)."""
+        for var in source.component_data_objects(Var, descend_into=False):
+            sf = self.get_scaling_factor(var)
+            twin = target.find_component(var.local_name)
+            if sf is not None and twin is not None:
+                self.set_variable_scaling_factor(twin, sf, overwrite=False)
 
     def constraint_scaling_routine(self, model, overwrite: bool = False, submodel_scalers: ComponentMap = None):
         """Scale state-block constraints, the network ties and the outlet rules by nominal value."""

@@ -43,10 +43,12 @@ from idaes.core.util.exceptions import ConfigurationError, InitializationError
 from idaes.core.util.tables import create_stream_table_dataframe
 
 from idaes_ml.surrogate import OnnxSurrogate, check_formulation
-from idaes_ml.unit_models.bindings import check_labels, parse_binding, select, state_var
+from idaes_ml.unit_models.bindings import check_labels, index_key, parse_binding, select, state_var
+from idaes_ml.unit_models.initializer import SurrogateUnitInitializer
 from idaes_ml.unit_models.scaling import SurrogateUnitScaler, output_scaling_factors, set_legacy_scaling
 
-__all__ = ["OUTLET_RULES", "SurrogateUnit", "SurrogateUnitData", "report_domain", "units_out_of_domain"]
+__all__ = ["OUTLET_RULES", "SurrogateUnit", "SurrogateUnitData", "SurrogateUnitInitializer", "report_domain",
+           "units_out_of_domain"]
 
 OUTLET_RULES = ("equal_to_inlet", "deltaP", "complement", "balance", "fixed")
 _BUILTIN_UNIT_VARS = {"heat_duty": ("power", (None, None)), "deltaP": ("pressure", (None, None)),
@@ -71,6 +73,7 @@ def _outputs_domain(value) -> dict[str, list[str]]:
 class SurrogateUnitData(UnitModelBlockData):
     """Unit model embedding an :class:`~idaes_ml.surrogate.OnnxSurrogate` between Ports."""
 
+    default_initializer = SurrogateUnitInitializer
     default_scaler = SurrogateUnitScaler
     CONFIG = ConfigBlock()
     CONFIG.declare("dynamic", ConfigValue(default=False, domain=In([False]), description="Dynamic model flag",
@@ -227,9 +230,10 @@ class SurrogateUnitData(UnitModelBlockData):
                     raise ConfigurationError(f"{self.name}: outlet rule {rule!r} for {outlet}.{name} is not valid; "
                                              f"rules are {OUTLET_RULES} (deltaP only for pressure)")
                 for idx in var.index_set() if var.is_indexed() else [None]:
-                    key = tuple(str(i) for i in (idx if isinstance(idx, tuple) else (idx,))) if idx is not None else ()
+                    key = index_key(idx)
                     if (outlet, name, key) not in taken:
-                        self._rules[f"{outlet}.{name}[{', '.join(key)}]"] = (outlet, name, key, rule)
+                        label = f"{outlet}.{name}" + (f"[{', '.join(key)}]" if key else "")
+                        self._rules[label] = (outlet, name, key, rule)
         for t in time:
             for outlet, name, key, rule in self._rules.values():
                 if rule == "fixed":
@@ -251,9 +255,24 @@ class SurrogateUnitData(UnitModelBlockData):
         return var == 1 - sum(v for v in parent.values() if v is not var)
 
     # -- initialization, domain, reporting --------------------------------------
-    def rule_value(self, t, key: str) -> float:
+    def _rule_value(self, t, key: str) -> float:
         """Value an outlet rule gives its variable from current values (for initialization)."""
         return float(value(self._rule_expr(t, key).args[1]))
+
+    def set_values_from_network(self) -> None:
+        """Evaluate the network (onnxruntime) at the current inputs; set outlets, rules and OMLT layers."""
+        surrogate: OnnxSurrogate = self.config.surrogate
+        for t in self.flowsheet().time:
+            outside = self.report_domain(t)
+            if outside:
+                _log.warning(f"{self.name}: network inputs outside the training domain: {outside}")
+            surrogate.initialize_block(self.surrogate_block[t])
+            for refs in self._output_refs.values():
+                for ref in refs[1:]:
+                    self._ref_at(ref, t).set_value(self._ref_at(refs[0], t).value, skip_validation=True)
+            for key, (outlet, name, index, rule) in list(self._rules.items()) * 2:  # 2nd pass: rules using rules
+                if rule != "fixed":
+                    self._ref_at((outlet, name, index), t).set_value(self._rule_value(t, key), skip_validation=True)
 
     def initialize_build(self, state_args=None, outlvl=idaeslog.NOTSET, solver=None, optarg=None):
         """Hold the inlet, evaluate the network with onnxruntime, set outlets and layers, solve, release."""
@@ -261,18 +280,7 @@ class SurrogateUnitData(UnitModelBlockData):
         solve_log = idaeslog.getSolveLogger(self.name, outlvl, tag="unit")
         flags = self.properties_in.initialize(outlvl=outlvl, optarg=optarg, solver=solver,
                                               state_args=state_args, hold_state=True)
-        surrogate: OnnxSurrogate = self.config.surrogate
-        for t in self.flowsheet().time:
-            outside = self.report_domain(t)
-            if outside:
-                init_log.warning(f"network inputs outside the training domain: {outside}")
-            surrogate.initialize_block(self.surrogate_block[t])
-            for k, refs in self._output_refs.items():
-                for ref in refs[1:]:
-                    self._ref_at(ref, t).set_value(self._ref_at(refs[0], t).value, skip_validation=True)
-            for key, (outlet, name, index, rule) in list(self._rules.items()) * 2:  # 2nd pass: rules using rules
-                if rule != "fixed":
-                    self._ref_at((outlet, name, index), t).set_value(self.rule_value(t, key), skip_validation=True)
+        self.set_values_from_network()
         for outlet in self.config.outlet_list:
             self._state(outlet).initialize(outlvl=outlvl, optarg=optarg, solver=solver, hold_state=False)
         init_log.info_high("Initialization Step 1 (network evaluation) complete.")

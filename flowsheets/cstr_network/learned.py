@@ -1,0 +1,164 @@
+"""Case-study glue: trajectories from the plant, per-reactor neural models, the learned network.
+
+Every reactor obeys the same physics, so one per-reactor model ``(x_k, u_k, d_k) -> x_{k+1}``
+serves all of them: states (cA, cB, T, TK), inputs (F, Fc), disturbances = inlet
+(cA_in, cB_in, T_in) and coolant inlet Tc_in.  :func:`reactor_model` builds the plain or the
+physics-structured variant (known convective, heat-transfer and coolant terms over one step
+plus three learned reaction extents spread by stoichiometry and heats of reaction);
+:func:`learned_graph` wires one unit per reactor like the plant (bypassing offline ones).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from idaes_ml.dynamics import NeuralStateSpace, StepGraph
+from idaes_ml.parallel import map as pmap
+
+from .control import PIBaseline
+from .plant import CSTRNetwork, Disturbance
+
+__all__ = ["simulate_episode", "STATES", "INPUTS", "DISTURBANCES", "DT", "generate_transitions", "reactor_model", "learned_graph",
+           "graph_state", "load_reactor_model", "graph_exogenous", "decisions_to_plant", "plant_to_decisions"]
+
+STATES = ["cA", "cB", "T", "TK"]
+INPUTS = ["F", "Fc"]
+DISTURBANCES = ["cA_in", "cB_in", "T_in", "Tc_in"]
+DT = 1.0 / 120.0  # h (30 s sample time)
+
+
+def simulate_episode(seed: int, n_steps: int = 60, hold: int = 6, outages: bool = True) -> dict:
+    """One excited closed-loop episode on a 5x2 plant: PI loops with random setpoints, splits,
+    coolant dither, feed/coolant disturbances and (if ``outages``) an offline reactor, redrawn
+    every ``hold`` steps.  Returns states ``X`` (N+1, n, 4), inputs ``F``, ``Fc`` and disturbances ``d``."""
+    rng = np.random.default_rng(seed)
+    net = CSTRNetwork(5, 2)
+    pi = PIBaseline(net, DT)
+    X = net.initial_state() + rng.normal(0, [0.2, 0.1, 1.5, 1.5], (net.n, 4))
+    out = {"X": [X], "F": [], "Fc": [], "d": []}
+    for k in range(n_steps):
+        if k % hold == 0:
+            n_off = rng.integers(0, 2) if outages else 0
+            d = Disturbance(cA0=rng.uniform(4.5, 5.8), T0=rng.uniform(100.0, 110.0), Tc_in=rng.uniform(88.0, 104.0),
+                            F_total=net.supply(Disturbance()) * rng.uniform(0.6, 1.35),
+                            offline=set(rng.choice(net.n, size=n_off, replace=False).tolist()))
+            pi.T_sp = rng.uniform(102.0, 121.0, net.n)
+            pi.split = rng.dirichlet(np.full(net.n_trains, 4.0))
+            dither = rng.normal(0.0, 6.0, net.n)
+        F, Fc, _ = pi(k, X, d)
+        F = np.minimum(F, net.limits.F_train_max)
+        Fc = np.clip(Fc + dither, 0.0, net.limits.Fc_max)
+        X = net.step(X, F, Fc, d, DT)
+        for key, v in (("X", X), ("F", F), ("Fc", Fc), ("d", d)):
+            out[key].append(v)
+    return {k: (v if k == "d" else np.array(v)) for k, v in out.items()}
+
+
+def _episode(args: tuple) -> pd.DataFrame:
+    """Per-reactor transitions of :func:`simulate_episode` (module level: picklable)."""
+    seed, n_steps, hold = args
+    ep = simulate_episode(seed, n_steps, hold)
+    net = CSTRNetwork(5, 2)
+    rows = []
+    for k, d in enumerate(ep["d"]):
+        X, X1 = ep["X"][k], ep["X"][k + 1]
+        inl, Fr = net.inlets(X, d), np.repeat(ep["F"][k], net.n_series)
+        for r in np.flatnonzero(net.online(d)):
+            rows.append([*X[r], Fr[r], ep["Fc"][k][r], *inl[r], d.Tc_in, *X1[r]])
+    return pd.DataFrame(rows, columns=STATES + INPUTS + DISTURBANCES + [s + "_next" for s in STATES])
+
+
+def generate_transitions(n_episodes: int, n_steps: int = 60, hold: int = 6, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Per-reactor one-step transitions from excited episodes (random setpoints, splits, disturbances, outages)."""
+    items = [(seed * 10_000 + i, n_steps, hold) for i in range(n_episodes)]
+    frames = pmap(_episode, items, desc="plant episodes", progress=progress).values()
+    out = pd.concat([f.assign(episode=i) for i, f in enumerate(frames)], ignore_index=True)
+    return out
+
+
+def _known(net: CSTRNetwork):
+    p = net.params
+
+    def known(v: dict) -> dict:
+        dil = v["F"] * (DT / p.volume)
+        return {
+            "cA": dil * (v["cA_in"] - v["cA"]),
+            "cB": dil * (v["cB_in"] - v["cB"]),
+            "T": dil * (v["T_in"] - v["T"]) + (DT * p.ua / (p.rho * p.cp * p.volume)) * (v["TK"] - v["T"]),
+            "TK": (DT / (p.mK * p.cpK)) * (v["Fc"] * p.cpK * (v["Tc_in"] - v["TK"]) + p.ua * (v["T"] - v["TK"])),
+        }
+
+    return known
+
+
+def reaction_basis(net: CSTRNetwork) -> dict[str, dict[str, float]]:
+    """Stoichiometry and adiabatic temperature rise of A->B, B->C, 2A->D per mol/L of extent,
+    plus two heat-exchange corrections (T, TK) absorbing the explicit-step error of the known terms."""
+    p = net.params
+    rc = p.rho * p.cp
+    return {
+        "xi1": {"cA": -1.0, "cB": 1.0, "T": -p.dH1 / rc},
+        "xi2": {"cB": -1.0, "T": -p.dH2 / rc},
+        "xi3": {"cA": -1.0, "T": -p.dH3 / rc},
+        "eT": {"T": 1.0},
+        "eTK": {"TK": 1.0},
+    }
+
+
+def reactor_model(kind: str, net: CSTRNetwork | None = None, **train) -> NeuralStateSpace:
+    """Untrained per-reactor model: ``kind`` = ``"plain"`` or ``"structured"``; ``train`` -> NeuralStateSpace."""
+    net = net or CSTRNetwork(1, 1)
+    train = {"hidden": (32, 32), **train}
+    if kind == "plain":
+        return NeuralStateSpace(STATES, INPUTS, DISTURBANCES, **train)
+    if kind == "structured":
+        return NeuralStateSpace(STATES, INPUTS, DISTURBANCES, known=_known(net), basis=reaction_basis(net), **train)
+    raise ValueError(f"kind must be 'plain' or 'structured', got {kind!r}")
+
+
+def load_reactor_model(directory, kind: str) -> NeuralStateSpace:
+    """A trained per-reactor model from ``reactor_<kind>.onnx`` + ``reactor_<kind>_domain.json`` in ``directory``."""
+    from idaes_ml.io import read_json
+    from idaes_ml.nn import load_network
+
+    net = load_network(directory, f"reactor_{kind}").to_scaled_network()
+    bounds = read_json(Path(directory) / f"reactor_{kind}_domain.json")
+    return reactor_model(kind).attach(net, bounds)
+
+
+def learned_graph(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance) -> StepGraph:
+    """One unit ``R<r>`` per reactor wired like the plant: decisions ``F<j>``, ``Fc<r>``; exogenous
+    ``cA0``, ``cB0`` (=0), ``T0``, ``Tc_in``; offline reactors frozen and bypassed."""
+    online = net.online(d)
+    units = {}
+    for j in range(net.n_trains):
+        src = {"cA_in": "p:cA0", "cB_in": "p:cB0", "T_in": "p:T0"}
+        for s in range(net.n_series):
+            r = j * net.n_series + s
+            units[f"R{r}"] = ("reactor", {"F": f"u:F{j}", "Fc": f"u:Fc{r}", "Tc_in": "p:Tc_in", **src})
+            if online[r]:
+                src = {"cA_in": f"x:R{r}.cA", "cB_in": f"x:R{r}.cB", "T_in": f"x:R{r}.T"}
+    return StepGraph({"reactor": model}, units, frozen={f"R{r}" for r in np.flatnonzero(~online)})
+
+
+def graph_state(X: np.ndarray) -> dict:
+    """Plant state array (n, 4) -> graph state dict."""
+    return {(f"R{r}", s): float(X[r, i]) for r in range(len(X)) for i, s in enumerate(STATES)}
+
+
+def graph_exogenous(net: CSTRNetwork, d: Disturbance) -> dict:
+    """Measured disturbance -> graph exogenous values (plus the feed supply)."""
+    return {"cA0": d.cA0, "cB0": 0.0, "T0": d.T0, "Tc_in": d.Tc_in, "supply": net.supply(d)}
+
+
+def decisions_to_plant(net: CSTRNetwork, u: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Graph decisions -> (train flows, coolant flows)."""
+    return (np.array([u[f"F{j}"] for j in range(net.n_trains)]), np.array([u[f"Fc{r}"] for r in range(net.n)]))
+
+
+def plant_to_decisions(F: np.ndarray, Fc: np.ndarray) -> dict:
+    """(train flows, coolant flows) -> graph decisions."""
+    return {**{f"F{j}": float(v) for j, v in enumerate(F)}, **{f"Fc{r}": float(v) for r, v in enumerate(Fc)}}

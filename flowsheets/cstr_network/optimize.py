@@ -1,0 +1,206 @@
+"""Optimization of the reactor network over the learned per-reactor models, checked on the plant.
+
+* :func:`optimize_steady_state` -- equation-oriented steady-state optimum (max B product
+  minus coolant cost over train flows and coolant flows, i.e. over split, setpoints and
+  coolant use) of the OMLT-embedded learned network with Ipopt;
+* :func:`plant_steady_state` -- the ground-truth steady state for given inputs (validation),
+  or the true optimum when ``optimize=True`` (the reference the surrogate optimum is judged by);
+* :class:`MPCPolicy` -- receding-horizon control on the learned network applied to the plant.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyomo.environ as pyo
+
+from idaes_ml.dynamics import NeuralStateSpace, RecedingHorizon, build_horizon_model, solve_model
+from idaes_ml.dynamics.receding import initialize_from_simulation
+
+from .learned import DT, decisions_to_plant, graph_exogenous, graph_state, learned_graph, plant_to_decisions
+from .plant import CSTRNetwork, Disturbance
+from .steady_state import build_steady_state
+
+__all__ = ["RTOPolicy", "economic_objective", "optimize_steady_state", "plant_steady_state", "MPCPolicy", "COOLANT_PRICE"]
+
+COOLANT_PRICE = 0.05  # mol B equivalent per kg coolant (ours; small, breaks ties toward less coolant)
+
+
+def _last_online(net: CSTRNetwork, d: Disturbance) -> dict[int, int | None]:
+    on = net.online(d)
+    out = {}
+    for j in range(net.n_trains):
+        rs = [j * net.n_series + s for s in range(net.n_series) if on[j * net.n_series + s]]
+        out[j] = rs[-1] if rs else None
+    return out
+
+
+def economic_objective(net: CSTRNetwork, d: Disturbance, steady: bool, coolant_price: float = COOLANT_PRICE,
+                       T_target: np.ndarray | None = None, tracking_weight: float = 5.0):
+    """Objective builder: mean over the horizon of B product (mol/h) minus coolant cost, minus
+    ``tracking_weight * sum (T - T_target)^2`` when targets (the learned steady optimum) are given --
+    a short economic horizon alone is myopic (it trades coolant for transient product)."""
+    last = _last_online(net, d)
+    online = net.online(d)
+
+    def objective(m):
+        econ = _economic(m)
+        if T_target is None:
+            return econ
+        track = sum((m.x[f"R{r}", "T", k + 1] - float(T_target[r])) ** 2 for r in range(net.n) if online[r] for k in m.Kin)
+        return econ - tracking_weight * track / len(m.Kin)
+
+    def _economic(m):
+        H = len(m.Kin)
+        shift = 0 if steady else 1
+        prod = sum(m.u[f"F{j}", k] * m.x[f"R{r}", "cB", k + shift] for j, r in last.items() if r is not None for k in m.Kin)
+        cool = sum(m.u[f"Fc{r}", k] for r in range(net.n) for k in m.Kin)
+        return (prod - coolant_price * cool) / H
+
+    return objective
+
+
+def _supply(net: CSTRNetwork):
+    def add(m):
+        m.supply_limit = pyo.Constraint(m.Kin, rule=lambda m, k: sum(m.u[f"F{j}", k] for j in range(net.n_trains)) <= m.p["supply", k])
+
+    return add
+
+
+def decision_bounds(net: CSTRNetwork, d: Disturbance, model: NeuralStateSpace) -> dict:
+    """Input bounds: plant limits intersected with the model's training range (queries stay in domain)."""
+    lim, dom = net.limits, model.input_bounds_
+    b = {f"F{j}": (max(0.0, dom["F"][0]), min(lim.F_train_max, dom["F"][1])) for j in range(net.n_trains)}
+    b.update({f"Fc{r}": (max(0.0, dom["Fc"][0]), min(lim.Fc_max, dom["Fc"][1])) for r in range(net.n)})
+    return b
+
+
+def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_guess: np.ndarray | None = None,
+                          formulation: str = "full_space", solver_options: dict | None = None) -> dict:
+    """Steady-state optimum on the learned network; returns inputs, predicted states/product, status, times."""
+    t0 = time.perf_counter()
+    graph = learned_graph(net, model, d)
+    T_b = (net.limits.T_min, net.limits.T_max)
+    m = build_horizon_model(graph, 1, economic_objective(net, d, steady=True), decision_bounds(net, d, model),
+                            state_bounds={"T": T_b}, steady_state=True, formulation=formulation,
+                            extra_exogenous=("supply",), extra_constraints=_supply(net))
+    build_s = time.perf_counter() - t0
+    p = graph_exogenous(net, d)
+    for n in [i for i, _ in m.p.index_set()]:
+        m.p[n, 0].fix(p[n])
+    # warm start: run the learned network to its steady state under nominal inputs
+    F0 = np.minimum(net.nominal_flows(), net.supply(d) / net.n_trains)
+    u0 = plant_to_decisions(F0, np.full(net.n, 31.0))
+    x = graph_state(net.initial_state() if X_guess is None else X_guess)
+    for _ in range(60):
+        x = graph.step(x, u0, p)
+    for key, v in x.items():
+        m.x[(*key, 0)].set_value(v, skip_validation=True)
+    initialize_from_simulation(m, graph, x, [u0], [p])
+    ok, status, solve_s = solve_model(m, {"max_iter": 500, **(solver_options or {})})
+    u = {n: float(pyo.value(m.u[n, 0])) for n in graph.names("u")}
+    F, Fc = decisions_to_plant(net, u)
+    X = np.array([[pyo.value(m.x[f"R{r}", s, 0]) for s in ("cA", "cB", "T", "TK")] for r in range(net.n)])
+    return {"ok": ok, "status": status, "F": F, "Fc": Fc, "X": X, "predicted_product": float(pyo.value(m.economic)),
+            "build_s": build_s, "solve_s": solve_s, "n_variables": m.nvariables(), "n_constraints": m.nconstraints()}
+
+
+def plant_steady_state(net: CSTRNetwork, d: Disturbance, F=None, Fc=None, optimize: bool = False,
+                       coolant_price: float = COOLANT_PRICE) -> dict:
+    """Ground-truth steady state (Pyomo, Ipopt) for fixed ``F``/``Fc``, or the true optimum if ``optimize``.
+
+    Temperature limits are relaxed when simulating fixed inputs so that violations are measured, not hidden.
+    """
+    m = build_steady_state(net, d, coolant_price=coolant_price)
+    if not optimize:
+        for r in m.R:
+            m.T[r].setlb(None)
+            m.T[r].setub(None)
+            m.Fc[r].fix(min(max(float(Fc[r]), 0.0), net.limits.Fc_max))
+        for j in m.J:
+            m.F[j].fix(min(max(float(F[j]), 0.0), net.limits.F_train_max))
+        m.supply.deactivate()
+    else:
+        m.obj.activate()
+    ok, status, secs = solve_model(m, {"max_iter": 500})
+    X = np.array([[pyo.value(v[r]) for v in (m.cA, m.cB, m.T, m.TK)] for r in m.R])
+    return {"ok": ok, "status": status, "X": X, "product": float(pyo.value(m.product)),
+            "objective": float(pyo.value(m.product) - coolant_price * sum(pyo.value(m.Fc[r]) for r in m.R)),
+            "F": np.array([pyo.value(m.F[j]) for j in m.J]), "Fc": np.array([pyo.value(m.Fc[r]) for r in m.R]),
+            "violation_K": float(net.violations(X, d).max()), "solve_s": secs}
+
+
+class MPCPolicy:
+    """Economic receding-horizon control on the learned network, as a closed-loop policy for the plant.
+
+    When the measured disturbance changes, the learned steady optimum is recomputed (temperature
+    targets) and the Pyomo model rebuilt (both counted in that step's time).
+    """
+
+    def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, horizon: int = 4, constraints: str = "hard",
+                 formulation: str = "full_space", move_weight: float = 1e-3, **kw):
+        self.net, self.model, self.horizon = net, model, horizon
+        self.kw = dict(constraints=constraints, formulation=formulation, state_bounds={"T": (net.limits.T_min, net.limits.T_max)},
+                       extra_exogenous=("supply",), extra_constraints=_supply(net), **kw)
+        self.move_weight = move_weight
+        self.ctrl: RecedingHorizon | None = None
+        self.d: Disturbance | None = None
+        self.applied: dict | None = None
+
+    def __call__(self, k: int, X: np.ndarray, d: Disturbance):
+        """Inputs for measured state ``X`` and disturbance ``d``; info says fallback / out-of-domain."""
+        note = ""
+        if self.ctrl is None or d != self.d:
+            target = optimize_steady_state(self.net, self.model, d)
+            self.T_target = target["X"][:, 2] if target["ok"] else X[:, 2]
+            note = f"targets from learned steady optimum ({target['status']}); "
+        if self.ctrl is None or d != self.d:
+            graph = learned_graph(self.net, self.model, d)
+            mw = {n: self.move_weight for n in graph.names("u")}
+            args = dict(objective=economic_objective(self.net, d, steady=False, T_target=self.T_target),
+                        decision_bounds=decision_bounds(self.net, d, self.model), move_weight=mw, **self.kw)
+            if self.ctrl is None:
+                self.ctrl = RecedingHorizon(graph, self.horizon, **args)
+            else:
+                self.ctrl.objective, self.ctrl.decision_bounds = args["objective"], args["decision_bounds"]
+                self.ctrl.build.update(move_weight=mw)
+                self.ctrl.rebuild(graph)
+                note += "model rebuilt; "
+            self.d = d
+        if self.applied is None:
+            self.applied = plant_to_decisions(np.minimum(self.net.nominal_flows(), self.net.supply(d) / self.net.n_trains),
+                                              np.full(self.net.n, 31.0))
+        u, info = self.ctrl.step(graph_state(X), graph_exogenous(self.net, d), self.applied)
+        F, Fc = decisions_to_plant(self.net, u)
+        if F.sum() > self.net.supply(d) * (1 + 1e-4):  # a fallback made for a larger supply: scale down to what exists
+            F = F * self.net.supply(d) / F.sum()
+            info["note"] += "train flows scaled to the current supply; "
+        self.applied = plant_to_decisions(F, Fc)
+        info["note"] = note + info.get("note", "")
+        return F, Fc, info
+
+
+class RTOPolicy:
+    """Steady-state optimization on the learned network (re-run when the measured disturbance
+    changes) feeding its temperatures and split to the PI loops; keeps the old ones if it fails."""
+
+    def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT):
+        from .control import PIBaseline
+
+        self.net, self.model, self.pi, self.d = net, model, PIBaseline(net, dt), None
+
+    def __call__(self, k: int, X: np.ndarray, d: Disturbance):
+        """PI inputs toward the latest learned optimum; info notes re-optimizations and fallbacks."""
+        info = {"fallback": False, "note": ""}
+        if d != self.d:
+            self.d = d
+            r = optimize_steady_state(self.net, self.model, d, X_guess=X)
+            if r["ok"]:
+                self.pi.T_sp = np.clip(r["X"][:, 2], self.net.limits.T_min, self.net.limits.T_max)
+                self.pi.split = r["F"] / max(r["F"].sum(), 1e-9) * min(1.0, r["F"].sum() / self.net.supply(d))
+                info["note"] = f"re-optimized ({r['status']})"
+            else:
+                info.update(fallback=True, note=f"optimizer failed ({r['status']}); kept last safe setpoints/split")
+        F, Fc, _ = self.pi(k, X, d)
+        return F, Fc, info

@@ -1,0 +1,143 @@
+"""The cumene flowsheet as unit networks: training, the torch graph, end-to-end tests.
+
+One :class:`~idaes_ml.nn.MLPRegressor` per unit maps inlet streams (+ operating
+parameters) to outlet streams; :func:`build_graph` wires them with the topology of
+:mod:`.units` into an :class:`~idaes_ml.cycles.FlowsheetGraph` whose tears are the
+benzene recycle and the transalkylator return.
+
+    >>> models = train_networks(train_df, hidden=(16,), max_epochs=200)   # doctest: +SKIP
+    >>> graph = build_graph(models)                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from idaes_ml.cycles import FlowsheetGraph, network_node, unit_dataset
+from idaes_ml.metrics import r2_per_output
+from idaes_ml.nn import MLPRegressor, ScaledNetwork
+
+from flowsheets.cumene.units import EDGES, FEEDS, STREAM_VARS, TEARS, UNITS, column
+
+__all__ = ["UnitModel", "STREAM_SCALE", "stream_name", "train_networks", "single_unit_r2",
+           "build_graph", "graph_data", "tear_truth", "random_tear_guesses", "predicted_kpis"]
+
+#: Flows that never exceed this (mol/s) are traces: no network input, predicted as constant.
+TRACE = 5e-3
+
+#: Typical magnitudes of the stream variables (mol/s, K, Pa): solver tolerances are relative to these.
+STREAM_SCALE = torch.tensor([10.0] * 5 + [100.0, 1e5], dtype=torch.float64)
+
+
+@dataclass
+class UnitModel:
+    """A trained unit network with its constant and pass-through outputs."""
+
+    network: ScaledNetwork | None  # None: every output constant or copied from an input
+    constants: dict[str, float]
+    passthrough: dict[str, str]
+
+
+def stream_name(unit: str, port: str) -> str:
+    """Graph name of the stream leaving ``unit.port`` (feeds: the inlet port itself)."""
+    return f"{unit}.{port}"
+
+
+def _inlet_streams(unit: str) -> dict[str, str]:
+    into = {dst: src for src, dst in EDGES.items()}
+    return {p: stream_name(*into[(unit, p)]) if (unit, p) in into else stream_name(unit, p)
+            for p in UNITS[unit]["inlets"]}
+
+
+def unit_data(df: pd.DataFrame, unit: str):
+    """Inputs/outputs of one unit from the ground-truth table (stream variables only)."""
+    spec = UNITS[unit]
+    return unit_dataset(df, unit, spec["inlets"], spec["outlets"], STREAM_VARS, spec["params"], floor=TRACE)
+
+
+def train_networks(df: pd.DataFrame, hidden=(32, 32), max_epochs: int = 2000, seed: int = 0,
+                   progress: bool = False, **kwargs) -> dict[str, UnitModel]:
+    """Fit one MLPRegressor per unit on the optimal rows of ``df``."""
+    models = {}
+    for unit in UNITS:
+        d = unit_data(df, unit)
+        net = None
+        if d.Y.shape[1]:
+            reg = MLPRegressor(hidden=hidden, max_epochs=max_epochs, seed=seed, progress=progress, **kwargs)
+            net = reg.fit(d.X, d.Y).network_
+        models[unit] = UnitModel(net, d.constants, d.passthrough)
+    return models
+
+
+def single_unit_r2(models: dict[str, UnitModel], df: pd.DataFrame) -> pd.DataFrame:
+    """Held-out R² of every network output: columns unit, output, r2."""
+    rows = []
+    for unit, um in models.items():
+        if um.network is None:
+            continue
+        d = unit_data(df, unit)
+        pred = um.network.predict(d.X[um.network.input_labels])
+        for out, r2 in r2_per_output(d.Y[um.network.output_labels], pred).items():
+            rows.append({"unit": unit, "output": out, "r2": float(r2)})
+    return pd.DataFrame(rows)
+
+
+def build_graph(models: dict[str, UnitModel], domain_tolerance: float = 0.0) -> FlowsheetGraph:
+    """The torch flowsheet graph of the unit networks (double precision)."""
+    nodes = []
+    for unit, um in models.items():
+        if um.network is not None:
+            um.network.module.double()
+        spec = UNITS[unit]
+        nodes.append(network_node(unit, um.network, _inlet_streams(unit),
+                                  {p: stream_name(unit, p) for p in spec["outlets"]}, STREAM_VARS,
+                                  um.constants, spec["params"], um.passthrough, domain_tolerance))
+    return FlowsheetGraph(nodes, STREAM_VARS, tears=[stream_name(*t) for t in TEARS])
+
+
+def _stream(df: pd.DataFrame, unit: str, port: str) -> torch.Tensor:
+    return torch.tensor(df[[column(unit, port, v) for v in STREAM_VARS]].to_numpy(float), dtype=torch.float64)
+
+
+def graph_data(df: pd.DataFrame) -> tuple[dict, dict, dict]:
+    """Feeds, per-node parameters and ground-truth streams (targets) of every row."""
+    feeds = {stream_name(u, p): _stream(df, u, p) for u, p in FEEDS}
+    params = {u: torch.tensor(df[[f"cond.{p}" for p in s["params"]]].to_numpy(float), dtype=torch.float64)
+              for u, s in UNITS.items() if s["params"]}
+    targets = {stream_name(u, p): _stream(df, u, p) for u, s in UNITS.items() for p in s["outlets"]}
+    return feeds, params, targets
+
+
+def tear_truth(df: pd.DataFrame) -> torch.Tensor:
+    """Converged ground-truth tear streams, ``[rows, n_tears * n_vars]``."""
+    return torch.cat([_stream(df, u, p) for u, p in TEARS], dim=1)
+
+
+def random_tear_guesses(df_train: pd.DataFrame, n: int, seed: int = 0, spread: float = 1.0) -> torch.Tensor:
+    """Random tear initializations: flows U(0, (1+spread) x max seen), T and P U(range +- spread/2)."""
+    rng = np.random.default_rng(seed)
+    truth = tear_truth(df_train).numpy()
+    lo, hi = truth.min(axis=0), truth.max(axis=0)
+    flows = np.array([v.startswith("flow") for v in STREAM_VARS] * len(TEARS))
+    width = hi - lo
+    low = np.where(flows, 0.0, lo - 0.5 * spread * width)
+    high = np.where(flows, (1 + spread) * hi, hi + 0.5 * spread * width)
+    return torch.tensor(rng.uniform(low, high, size=(n, truth.shape[1])), dtype=torch.float64)
+
+
+def predicted_kpis(streams: dict[str, torch.Tensor]) -> pd.DataFrame:
+    """Cumene product flow and purity and recycle flows from graph streams."""
+    prod = streams[stream_name("C2", "product")].detach().numpy()
+    rec = streams[stream_name("S1", "recycle")].detach().numpy()
+    back = streams[stream_name("R102", "outlet")].detach().numpy()
+    i_c = STREAM_VARS.index("flow_mol_comp[cumene]")
+    return pd.DataFrame({
+        "cumene_flow": prod[:, i_c],
+        "cumene_purity": prod[:, i_c] / prod[:, :5].sum(axis=1),
+        "benzene_recycle": rec[:, :5].sum(axis=1),
+        "trans_return": back[:, :5].sum(axis=1),
+    })

@@ -1,0 +1,131 @@
+"""The cumene flowsheet with SurrogateUnits, solved equation-oriented with Ipopt.
+
+Same property package, same Arcs and port names as :mod:`.flowsheet`; every unit with
+a network becomes a :class:`~idaes_ml.unit_models.SurrogateUnit` reading its ONNX
+export, while the mixers (several inlets) and the heaters (whose outlets are their
+set points: no network is needed, see :func:`.ml.train_networks`) stay IDAES models.
+
+    >>> export_networks(models, "nets")                        # doctest: +SKIP
+    >>> m = build_ml_flowsheet(models, "nets"); set_ml_conditions(m, NOMINAL)  # doctest: +SKIP
+    >>> initialize(m); solve(m)["status"]                      # doctest: +SKIP
+    'optimal'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyomo.environ as pyo
+from idaes.core import FlowsheetBlock
+from idaes.models.properties.modular_properties.base.generic_property import GenericParameterBlock
+from idaes.models.unit_models import Heater
+from pyomo.environ import units as u
+from pyomo.network import Arc
+
+from idaes_ml.nn import export_onnx
+from idaes_ml.surrogate import OnnxSurrogate
+from idaes_ml.unit_models import SurrogateUnit
+from idaes_ml.unit_models.surrogate_unit import SurrogateUnitData
+
+from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, FIXED, _mixer, _scale
+from flowsheets.cumene.ml import UnitModel
+from flowsheets.cumene.properties import COMPONENTS, configuration
+from flowsheets.cumene.units import EDGES, UNITS
+
+__all__ = ["export_networks", "build_ml_flowsheet", "set_ml_conditions", "DECISION_UNITS"]
+
+#: Which unit variable carries each operating condition in the ML flowsheet.
+DECISION_UNITS = {p: unit for unit, s in UNITS.items() for p in s["params"]}
+_PARAM_UNITS = {"reactor_T": u.K, "reactor_volume": u.m**3, "flash_T": u.K, "flash_P": u.Pa}
+
+
+def export_networks(models: dict[str, UnitModel], directory) -> dict[str, float]:
+    """Write every unit network as ``<unit>.onnx`` + info JSON; returns ONNX parity errors."""
+    out = {}
+    for unit, um in models.items():
+        if um.network is not None:
+            out[unit] = export_onnx(um.network, directory, unit).max_abs_diff
+    return out
+
+
+def _surrogate_unit(fs, unit: str, um: UnitModel, directory: Path):
+    spec = UNITS[unit]
+    (inlet,) = spec["inlets"]
+    inputs, unit_vars = {}, {}
+    for label in um.network.input_labels:
+        head, _, tail = label.partition(".")
+        if head == "param":
+            inputs[label] = tail
+            unit_vars[tail] = {"units": _PARAM_UNITS.get(tail, u.dimensionless), "bounds": CONDITION_BOUNDS[tail]}
+        else:
+            inputs[label] = tail  # inlet state variable
+    outputs = {label: label for label in um.network.output_labels}
+    # outlet rules key on unindexed variables; indexed pass-throughs use the default equal_to_inlet
+    indexed = [k for k in um.constants if "[" in k]
+    if indexed:
+        raise ValueError(f"{unit}: constant indexed outputs {indexed} cannot be expressed as outlet rules")
+    rules = {label: "fixed" for label in um.constants}
+    for out, src in um.passthrough.items():
+        if src != f"{inlet}.{out.partition('.')[2]}":
+            raise ValueError(f"{unit}: output {out} copies {src}, which an outlet rule cannot express")
+        if "[" not in out:
+            rules[out] = "equal_to_inlet"
+    return SurrogateUnit(property_package=fs.props, surrogate=OnnxSurrogate.load(str(directory), unit),
+                         outlet_list=spec["outlets"], inputs=inputs, outputs=outputs,
+                         unit_variables=unit_vars, outlet_rules=rules)
+
+
+def build_ml_flowsheet(models: dict[str, UnitModel], directory) -> pyo.ConcreteModel:
+    """The cumene topology of :mod:`.flowsheet` with the exported networks as units."""
+    directory = Path(directory)
+    m = pyo.ConcreteModel(name="cumene_ml")
+    m.fs = fs = FlowsheetBlock(dynamic=False)
+    fs.props = GenericParameterBlock(**configuration)
+    fs.n_reactors = 1
+    fs.models = models
+    for unit, spec in UNITS.items():
+        if unit.startswith("M"):
+            setattr(fs, unit, _mixer(fs, spec["inlets"]))
+        elif models[unit].network is None:
+            setattr(fs, unit, Heater(property_package=fs.props, has_pressure_change=False))
+        else:
+            setattr(fs, unit, _surrogate_unit(fs, unit, models[unit], directory))
+    for i, ((src, out), (dst, inl)) in enumerate(EDGES.items()):
+        setattr(fs, f"arc_{src}_{out}", Arc(source=getattr(getattr(fs, src), out),
+                                             destination=getattr(getattr(fs, dst), inl)))
+    pyo.TransformationFactory("network.expand_arcs").apply_to(m)
+    _scale(m)
+    return m
+
+
+def set_ml_conditions(m, cond: dict[str, float]) -> None:
+    """Fix feeds, mixer pressures, heater set points, network parameters and constants."""
+    missing = [k for k in CONDITION_BOUNDS if k not in cond]
+    if missing:
+        raise KeyError(f"operating point lacks {missing}")
+    fs, tr = m.fs, FIXED["trace"]
+    feeds = {fs.M101.benzene_feed: {"benzene": cond["benzene_feed"]},
+             fs.M101.propylene_feed: {"propylene": (1 - FIXED["propane_in_c3"]) * cond["propylene_feed"],
+                                      "propane": FIXED["propane_in_c3"] * cond["propylene_feed"]}}
+    for port, flows in feeds.items():
+        for c in COMPONENTS:
+            port.flow_mol_comp[0, c].fix(flows.get(c, tr))
+        port.temperature[0].fix(FIXED["feed_T"])
+        port.pressure[0].fix(FIXED["reactor_P"])
+    fs.M101.outlet.pressure[0].fix(FIXED["reactor_P"])
+    fs.M102.outlet.pressure[0].fix(cond["flash_P"])
+    fs.M103.outlet.pressure[0].fix(FIXED["trans_P"])
+    fs.H101.outlet.temperature[0].fix(cond["reactor_T"])
+    fs.H102.outlet.temperature[0].fix(cond["flash_T"])
+    for unit, um in fs.models.items():
+        block = getattr(fs, unit)
+        if not isinstance(block, SurrogateUnitData):
+            continue
+        for p in UNITS[unit]["params"]:
+            if hasattr(block, p):
+                getattr(block, p)[0].fix(cond[p])
+        for label, value in um.constants.items():
+            port, _, var = label.partition(".")
+            name, _, idx = var.partition("[")
+            v = getattr(getattr(block, port), name)
+            (v[0, idx.rstrip("]")] if idx else v[0]).fix(value)

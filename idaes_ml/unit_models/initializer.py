@@ -1,0 +1,31 @@
+"""IDAES Initializer object for SurrogateUnit (the new initialization API).
+
+    from idaes_ml.unit_models import SurrogateUnitInitializer
+    SurrogateUnitInitializer().initialize(m.fs.flash)   # inlet fixed for the call, then restored
+
+The network is evaluated with onnxruntime at the current inlet and unit values,
+so the outlet states and every OMLT layer variable start consistent and the
+final Ipopt solve of the unit converges at once.
+"""
+
+from __future__ import annotations
+
+import idaes.logger as idaeslog
+from idaes.core.initialization import ModularInitializerBase
+
+__all__ = ["SurrogateUnitInitializer"]
+
+
+class SurrogateUnitInitializer(ModularInitializerBase):
+    """IDAES Initializer: inlet properties, network evaluation (onnxruntime), outlet properties, solve."""
+
+    def initialize_main_model(self, model, **kwargs):
+        """Initialize ``model`` (a SurrogateUnit) whose inlet state has been fixed by the caller."""
+        self.get_submodel_initializer(model.properties_in).initialize(model.properties_in)
+        model.set_values_from_network()
+        for outlet in model.config.outlet_list:
+            state = getattr(model, f"{outlet}_state")
+            self.get_submodel_initializer(state).initialize(state)
+        solve_log = idaeslog.getSolveLogger(model.name, self.get_output_level(), tag="unit")
+        with idaeslog.solver_log(solve_log, idaeslog.DEBUG) as slc:
+            return self._get_solver().solve(model, tee=slc.tee)

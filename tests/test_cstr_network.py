@@ -1,0 +1,103 @@
+"""Ground truth, steady state, setpoint checks and PI baseline of the CSTR network case study."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flowsheets.cstr_network.control import PIBaseline, design_setpoints
+from flowsheets.cstr_network.plant import CSTRNetwork, Disturbance
+from flowsheets.cstr_network.scenarios import SCENARIOS, run_closed_loop
+from flowsheets.cstr_network.steady_state import InfeasibleSetpointError, required_coolant
+from idaes_ml.errors import DataError
+
+DT = 1 / 120
+
+
+def test_single_reactor_reproduces_literature_steady_state():
+    """Klatt & Engell (1998) nominal point: cA 2.14, cB 1.09 mol/L, T 114.2 C (with Fc ~ 31 kg/h)."""
+    net = CSTRNetwork(1, 1)
+    Fc = required_coolant(net, net.nominal_flows(), [114.2], Disturbance())
+    X = net.initial_state()
+    for _ in range(6):
+        X = net.step(X, net.nominal_flows(), Fc, Disturbance(), dt=0.25)
+    assert X[0, :3] == pytest.approx([2.14, 1.09, 114.2], abs=0.01)
+    assert np.abs(net.rhs(X, net.nominal_flows(), Fc, Disturbance())).max() < 1e-3
+
+
+def test_network_size_topology_and_bypass():
+    net = CSTRNetwork.of_size(50)
+    assert (net.n, net.n_trains, net.n_series) == (50, 25, 2)
+    small = CSTRNetwork(2, 2)
+    X = small.initial_state() + np.arange(4)[:, None] * 0.01
+    d = Disturbance(offline={0})
+    inl = small.inlets(X, d)
+    assert inl[1] == pytest.approx([d.cA0, 0.0, d.T0])  # reactor 1 fed directly: reactor 0 bypassed
+    assert inl[3] == pytest.approx(X[2, :3])
+    X1 = small.step(X, small.nominal_flows(), np.full(4, 31.0), d, DT)
+    assert X1[0] == pytest.approx(X[0])  # offline contents held
+    with pytest.raises(DataError, match="do not exist"):
+        small.online(Disturbance(offline={7}))
+    with pytest.raises(DataError, match="expected 2 train flows"):
+        small.step(X, np.ones(3), np.ones(4), Disturbance(), DT)
+    with pytest.raises(DataError, match="cannot form trains"):
+        CSTRNetwork.of_size(11)
+
+
+def test_pyomo_steady_state_matches_simulation():
+    from flowsheets.cstr_network.optimize import plant_steady_state
+
+    net, d = CSTRNetwork(2, 2), Disturbance(Tc_in=98.0)
+    F, Fc = np.array([120.0, 160.0]), np.array([25.0, 40.0, 30.0, 50.0])
+    ss = plant_steady_state(net, d, F, Fc)
+    assert ss["ok"], ss["status"]
+    X = net.initial_state()
+    for _ in range(12):
+        X = net.step(X, F, Fc, d, dt=0.25)
+    assert ss["X"] == pytest.approx(X, abs=1e-4)
+    assert ss["product"] == pytest.approx(net.throughput(X, F, d), rel=1e-6)
+
+
+def test_true_optimum_beats_design_point_and_respects_limits():
+    from flowsheets.cstr_network.optimize import plant_steady_state
+
+    net, d = CSTRNetwork(2, 2), Disturbance()
+    design = plant_steady_state(net, d, net.nominal_flows(), required_coolant(net, net.nominal_flows(), design_setpoints(net), d))
+    best = plant_steady_state(net, d, optimize=True)
+    assert best["ok"] and best["product"] > design["product"]
+    assert best["X"][:, 2].max() <= net.limits.T_max + 1e-6 and best["Fc"].max() <= net.limits.Fc_max + 1e-6
+
+
+@pytest.mark.parametrize(
+    "T_sp, d, limit",
+    [
+        ([125.0, 114.0], Disturbance(), "T_max"),
+        ([95.0, 114.0], Disturbance(), "T_min"),
+        ([114.2, 104.0], Disturbance(), "Fc_max"),
+        ([119.9, 119.9], Disturbance(Tc_in=105.0), "Fc_min"),
+    ],
+)
+def test_infeasible_setpoints_name_the_violated_limit(T_sp, d, limit):
+    net = CSTRNetwork(1, 2)
+    with pytest.raises(InfeasibleSetpointError) as exc:
+        required_coolant(net, net.nominal_flows(), T_sp, d)
+    assert exc.value.limit == limit and f"limit {limit}" in str(exc.value)
+
+
+def test_pi_baseline_holds_design_point_and_rejects_coolant_disturbance():
+    net = CSTRNetwork(2, 2)
+    pi = PIBaseline(net, DT)
+    assert pi.T_sp == pytest.approx(design_setpoints(net))
+    res = run_closed_loop(net, pi, SCENARIOS["coolant_warm"], n_steps=40, X0=None)
+    T_end = res.states[-1][:, 2]
+    assert np.abs(T_end - pi.T_sp).max() < 0.3
+    s = res.summary
+    assert s["constraint_violation_steps"] == 0 and s["fallbacks"] == 0 and s["reactors_in_use_mean"] == 4
+    assert res.records["policy_s"].max() < 0.05
+
+
+def test_scenarios_apply_their_disturbance():
+    net = CSTRNetwork(3, 2)
+    assert SCENARIOS["reactor_offline"].disturbance(net, 10).offline == {0}
+    assert SCENARIOS["reactor_offline"].disturbance(net, 0).offline == frozenset()
+    assert SCENARIOS["feed_rate_up"].disturbance(net, 10).F_total == pytest.approx(1.2 * net.supply(Disturbance()))

@@ -1,0 +1,67 @@
+"""Learned reactor dynamics -> ONNX -> OMLT -> Ipopt on the CSTR network, checked on the plant (slow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flowsheets.cstr_network.learned import (DISTURBANCES, INPUTS, STATES, generate_transitions, load_reactor_model,
+                                             reactor_model)
+from flowsheets.cstr_network.optimize import MPCPolicy, optimize_steady_state, plant_steady_state
+from flowsheets.cstr_network.plant import CSTRNetwork, Disturbance
+from idaes_ml.io import write_json
+from idaes_ml.nn import export_onnx
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    df = generate_transitions(3, n_steps=48, seed=1, progress=False)
+    X, Y = df[STATES + INPUTS + DISTURBANCES], df[[s + "_next" for s in STATES]].set_axis(STATES, axis=1)
+    m = reactor_model("structured", hidden=(16,), max_epochs=120, progress=False, learning_rate=1e-2).fit(X, Y)
+    where = tmp_path_factory.mktemp("models")
+    export_onnx(m.network_, where, "reactor_structured")
+    write_json(m.input_bounds_, where / "reactor_structured_domain.json")
+    loaded = load_reactor_model(where, "structured")
+    assert np.allclose(loaded.predict_next(X.head(20)), m.predict_next(X.head(20)), atol=1e-5)
+    return loaded
+
+
+def test_steady_state_optimum_on_learned_network_validates_on_plant(model):
+    net, d = CSTRNetwork(2, 2), Disturbance()
+    r = optimize_steady_state(net, model, d)
+    assert r["ok"], r["status"]
+    assert r["F"].sum() <= net.supply(d) * (1 + 1e-6) and r["Fc"].max() <= net.limits.Fc_max + 1e-6
+    plant = plant_steady_state(net, d, r["F"], r["Fc"])
+    assert plant["ok"]
+    assert plant["violation_K"] < 1.0
+    assert abs(plant["product"] - r["predicted_product"] - 0.05 * r["Fc"].sum()) / plant["product"] < 0.1
+
+
+@pytest.mark.parametrize("mode", ["hard", "barrier"])
+def test_mpc_step_on_plant_and_out_of_domain_flag(model, mode):
+    net = CSTRNetwork(2, 2)
+    pol = MPCPolicy(net, model, horizon=2, constraints=mode)
+    from flowsheets.cstr_network.control import design_state
+
+    F, Fc, info = pol(0, design_state(net), Disturbance())
+    assert not info["fallback"], info
+    assert F.sum() <= net.supply(Disturbance()) * (1 + 1e-4) and (Fc <= net.limits.Fc_max + 1e-6).all()
+    _, _, info2 = pol(1, design_state(net), Disturbance(cA0=8.0))
+    assert any("cA_in" in f for f in info2["out_of_domain"])
+
+
+def test_rto_policy_and_dynamic_operability(model):
+    from flowsheets.cstr_network.control import design_state
+    from flowsheets.cstr_network.operability import network_funnel
+    from flowsheets.cstr_network.optimize import RTOPolicy
+
+    net = CSTRNetwork(1, 2)
+    pol = RTOPolicy(net, model)
+    F, Fc, info = pol(0, design_state(net), Disturbance())
+    assert "re-optimized" in info["note"] and not info["fallback"]
+    assert F.sum() <= net.supply(Disturbance()) * (1 + 1e-6)
+    res = network_funnel(net, model, design_state(net), {"Fc": (20, 60), "F": (110, 175)},
+                         {"product": (100, 200), "T_hottest": (105, 118)}, horizon=3, n_sequences=20)
+    assert len(res.doi) == 4 and res.doi[0] == 0.0 and (res.doi >= 0).all() and res.doi[-1] > 0
