@@ -12,6 +12,7 @@ cstr_network_dynamics.py.  Writes results/cstr_network_scale.json and a PNG.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -49,21 +50,28 @@ def measure(n: int, mpc: bool) -> dict:
     out["truth_ss_vars"], out["truth_ss_cons"] = m.nvariables(), m.nconstraints()
     true = plant_steady_state(net, d, optimize=True)
     out.update(truth_opt_s=true["solve_s"], truth_opt_status=true["status"], truth_opt_product=true["product"])
+    from flowsheets.cstr_network.scenarios import _cpu
+
+    c0 = _cpu()
     r = optimize_steady_state(net, model, d, X_guess=X)
+    out["learned_ss_cpu_s"] = _cpu() - c0
     plant = plant_steady_state(net, d, r["F"], r["Fc"])
     out.update(learned_ss_vars=r["n_variables"], learned_ss_cons=r["n_constraints"], learned_ss_build_s=r["build_s"],
                learned_ss_solve_s=r["solve_s"], learned_ss_status=r["status"],
                learned_opt_on_plant=plant["product"], learned_opt_gap_to_true_pct=100 * (1 - plant["product"] / true["product"]))
     if mpc:
         pol = MPCPolicy(net, model, horizon=3)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         F, Fc, info = pol(0, X, d)
+        out["mpc_first_step_cpu_s"] = _cpu() - c0
         out.update(mpc_first_step_s=time.perf_counter() - t0, mpc_build_s=pol.ctrl.build_s,
                    mpc_solve_s=info.get("solve_s"), mpc_status=info.get("status"),
                    mpc_vars=pol.ctrl.model.nvariables(), mpc_cons=pol.ctrl.model.nconstraints())
-        t0 = time.perf_counter()
-        _, _, info = pol(1, net.step(X, F, Fc, d, 1 / 120), d)
-        out.update(mpc_next_step_s=time.perf_counter() - t0, mpc_next_status=info.get("status"))
+        X1 = net.step(X, F, Fc, d, 1 / 120)
+        t0, c0 = time.perf_counter(), _cpu()
+        _, _, info = pol(1, X1, d)
+        out.update(mpc_next_step_s=time.perf_counter() - t0, mpc_next_step_cpu_s=_cpu() - c0, mpc_next_status=info.get("status"))
+    out["load_average"] = os.getloadavg()
     out["peak_rss_mb_python"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["peak_rss_mb_solver"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return out

@@ -105,7 +105,7 @@ def _dask_client(client: Any):
     elif client == "local" or isinstance(client, int):
         n = None if client == "local" else int(client)
         with LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster, Client(cluster) as c:
             yield c
     elif isinstance(client, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -251,3 +252,27 @@ def test_server_child_ends_when_caller_is_killed(tmp_path):
             time.sleep(0.1)
     finally:
         caller.stdout.close()
+
+
+def test_caller_solves_locally_if_server_child_dies(tmp_path):
+    m = pyo.ConcreteModel()
+    m.i = pyo.RangeSet(0, 300)
+    m.x = pyo.Var(m.i, initialize=1.0)
+    m.o = pyo.Objective(expr=sum((m.x[i] - i) ** 2 for i in m.i))
+    m.write(str(tmp_path / "big.nl"))
+    _solver_server_up(tmp_path / "big.nl", tmp_path)
+    (tmp_path / "big.sol").unlink()
+    exe = str(pyo.SolverFactory("ipopt").executable())
+    caller = subprocess.Popen([exe, "big.nl", "-AMPL", "print_level=12"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (children := _server_children_in(tmp_path)):
+        assert time.monotonic() < deadline, "no server child picked up the solve"
+        time.sleep(0.1)
+    for pid in children:  # e.g. its memory cgroup was torn down
+        os.kill(pid, signal.SIGKILL)
+    out, err = caller.communicate(timeout=120)
+    assert caller.returncode == 0
+    assert "solving locally" in err
+    assert "Ipopt 3.14" in out.splitlines()[-1] and "Optimal Solution Found" in out
+    assert (tmp_path / "big.sol").exists()

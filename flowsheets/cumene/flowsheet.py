@@ -164,7 +164,8 @@ def _scale(m) -> None:
 
 def tear_arcs(m) -> list:
     """The two tear arcs that open every cycle: benzene recycle and transalkylator return."""
-    return [m.fs.s_recycle, m.fs.s_trans_back]
+    ends = (m.fs.M101.recycle, m.fs.M102.trans)
+    return [a for end in ends for a in m.component_data_objects(Arc, descend_into=True) if a.destination is end]
 
 
 def set_conditions(m, cond: dict[str, float]) -> None:

@@ -13,7 +13,10 @@ import time
 import idaes.logger as idaeslog
 import pyomo.environ as pyo
 from idaes.core.solvers import get_solver
+from idaes.core.util.exceptions import InitializationError
 from pyomo.network import Arc, Port, SequentialDecomposition
+
+_log = idaeslog.getLogger(__name__)
 
 from flowsheets.cumene.flowsheet import FIXED, check_structure, tear_arcs
 from flowsheets.cumene.properties import COMPONENTS
@@ -56,42 +59,53 @@ def _state_blocks(unit) -> list:
             if hasattr(b, "define_state_vars") and not b.is_indexed()]
 
 
-def _init_unit(unit) -> None:
-    """Fix the unit's inlets, start every outlet state from the summed inlets, solve the unit.
+def _inlets(unit) -> list:
+    arcs = list(unit.model().component_data_objects(Arc))
+    return [p for p in unit.component_objects(Port, descend_into=False)
+            if any(a.destination is p for a in arcs) or p.local_name in ("inlet", "benzene_feed", "propylene_feed")]
 
-    Falls back on the unit's IDAES ``initialize`` if that single solve fails; network
-    units (with ``set_values_from_network``) use their own initialize directly.
-    """
+
+def _guess_outlets(unit, inlets) -> None:
+    """Network units: evaluate the network; others: every free state = the summed inlets."""
     if hasattr(unit, "set_values_from_network"):
-        unit.initialize(outlvl=idaeslog.CRITICAL)
+        unit.set_values_from_network()
         return
-    inlets = [p for p in unit.component_objects(Port, descend_into=False)
-              if any(a.destination is p for a in unit.model().component_data_objects(Arc))
-              or p.local_name in ("inlet", "benzene_feed", "propylene_feed")]
     flows = {c: sum(pyo.value(p.flow_mol_comp[0, c]) for p in inlets) for c in COMPONENTS}
     T = max(pyo.value(p.temperature[0]) for p in inlets)
     P = min(pyo.value(p.pressure[0]) for p in inlets)
-    to_free = [v for p in inlets for v in p.iter_vars() if not v.fixed]
-    for v in to_free:
-        v.fix()
     for sb in _state_blocks(unit):
         sv = sb.define_state_vars()
-        if all(v.fixed for v in sv["flow_mol_comp"].values()):
-            continue
         for c in COMPONENTS:
             if not sv["flow_mol_comp"][c].fixed:
                 sv["flow_mol_comp"][c].set_value(max(flows[c], 1e-8))
-        if not sv["temperature"].fixed:
-            sv["temperature"].set_value(T)
-        if not sv["pressure"].fixed:
-            sv["pressure"].set_value(P)
-    res = get_solver("ipopt", options=SOLVER_OPTIONS).solve(unit, load_solutions=False)
+        for name, v in (("temperature", T), ("pressure", P)):
+            if not sv[name].fixed:
+                sv[name].set_value(v)
+
+
+def _init_unit(unit) -> None:
+    """Fix the unit's inlets, guess its outlets (:func:`_guess_outlets`), solve the unit.
+
+    If that single solve fails, fall back on the unit's own staged IDAES ``initialize``;
+    if that fails too the values are left for the flowsheet-level solve to correct.
+    """
+    inlets = _inlets(unit)
+    to_free = [v for p in inlets for v in p.iter_vars() if not v.fixed]
     for v in to_free:
-        v.unfix()
+        v.fix()
+    try:
+        _guess_outlets(unit, inlets)
+        res = get_solver("ipopt", options=SOLVER_OPTIONS).solve(unit, load_solutions=False)
+    finally:
+        for v in to_free:
+            v.unfix()
     if str(res.solver.termination_condition) == "optimal":
         unit.model().solutions.load_from(res)
-    else:  # fall back on the unit's own (slower, staged) IDAES initialization
+        return
+    try:
         unit.initialize(outlvl=idaeslog.CRITICAL)
+    except InitializationError:
+        _log.warning(f"{unit.name} did not initialize; left to the flowsheet solve")
 
 
 def _sd(m, iter_lim: int, tol: float, guesses: dict | None = None) -> SequentialDecomposition:

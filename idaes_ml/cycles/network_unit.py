@@ -62,7 +62,6 @@ def unit_dataset(df: pd.DataFrame, unit: str, inlets: list[str], outlets: list[s
         return _is_constant(col, atol) or float(col.abs().max()) <= floor
 
     constants = {k: float(Y[k].mean()) for k in Y.columns if _is_constant(Y[k], atol)}
-    X = X[[k for k in X.columns if not negligible(X[k])]]
     passthrough = {}
     for k in Y.columns:
         if k in constants:
@@ -71,6 +70,7 @@ def unit_dataset(df: pd.DataFrame, unit: str, inlets: list[str], outlets: list[s
                 if np.allclose(Y[k].to_numpy(), X[j].to_numpy(), rtol=1e-9, atol=atol)]
         if same:
             passthrough[k] = same[0]
+    X = X[[k for k in X.columns if not negligible(X[k])]]
     Y = Y.drop(columns=list(constants) + list(passthrough))
     return UnitData(X, Y, constants, passthrough)
 

@@ -6,6 +6,10 @@ bundled in casadi, :mod:`idaes_ml.solvers.ipopt_ampl`) and launchers for casadi'
 ``SolverFactory('ipopt')``, ``'ipopt_v2'``, ``'cbc'`` and ``idaes.core.solvers.get_solver()``
 work unchanged. ``find_solvers()``/``report_text()`` report what is usable;
 ``require_solver(name)`` returns a ready solver or raises SolverNotFoundError.
+
+Environment: ``IDAES_ML_IPOPT_SERVER=0`` makes every ``ipopt`` call solve in its own
+process instead of the warm helper (:mod:`idaes_ml.solvers.server`);
+``IDAES_ML_IPOPT_TIMING=1`` prints the driver's phase times to stderr.
 """
 
 from __future__ import annotations

@@ -92,7 +92,10 @@ def write_launcher(path: Path, text: str) -> None:
 
 def install(name: str, force: bool = False) -> tuple[str | None, str]:
     """Install the launcher for ``name``; returns (path or None, note)."""
-    bin_dir = bin_directory()
+    try:
+        bin_dir = bin_directory()
+    except OSError as err:
+        return None, f"cannot create IDAES's bin directory: {err}"
     target = bin_dir / name
     text = launcher_text(name)
     if text is None:
@@ -107,7 +110,10 @@ def install(name: str, force: bool = False) -> tuple[str | None, str]:
         if target.exists() or target.is_symlink():
             if not force:
                 return None, f"{target} exists, is not ours and does not run; use force=True"
-    write_launcher(target, text)
+    try:
+        write_launcher(target, text)
+    except OSError as err:
+        return None, f"cannot write {target}: {err}"
     return str(target), "installed (casadi-backed)"
 
 

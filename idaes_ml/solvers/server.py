@@ -105,9 +105,9 @@ def run_remote(argv: list[str]) -> int | None:
     conn.settimeout(None)
     try:
         return struct.unpack("!i", _recv_exact(conn, 4))[0]
-    except (OSError, ConnectionError):
-        print("ipopt: the idaes_ml solver server died during the solve", file=sys.stderr)
-        return 1
+    except (OSError, ConnectionError):  # the solving process was killed: solve here
+        print("ipopt: the idaes_ml solver server stopped; solving locally", file=sys.stderr)
+        return None
     finally:
         conn.close()
 

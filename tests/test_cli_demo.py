@@ -1,0 +1,83 @@
+"""The idaes-ml command line and the end-to-end flash demo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from idaes_ml.cli import main
+from idaes_ml.errors import MetadataError
+from idaes_ml.nn import load_network
+
+
+@pytest.fixture
+def table(tmp_path):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"T": rng.uniform(300, 400, 60), "P": rng.uniform(1, 3, 60)})
+    df["h"] = 0.03 * df["T"] + df["P"] ** 2
+    path = tmp_path / "data.csv"
+    df.to_csv(path, index=False)
+    return path, df
+
+
+def test_train_then_export(table, tmp_path, capsys):
+    path, df = table
+    out = tmp_path / "nets"
+    assert main(["train", str(path), "--inputs", "T,P", "--outputs", "h", "--hidden", "8",
+                 "--epochs", "300", "--out", str(out), "--name", "unit", "--no-export"]) == 0
+    assert "R²" in capsys.readouterr().out
+    assert (out / "unit.pt").exists() and (out / "unit_training.png").exists()
+    assert not (out / "unit.onnx").exists()
+    assert main(["export", str(out / "unit.pt"), "--out", str(out), "--name", "unit"]) == 0
+    net = load_network(out, "unit")
+    assert net.input_labels == ["T", "P"] and net.output_labels == ["h"]
+    pred = net.predict(df[["T", "P"]])["h"]
+    assert np.corrcoef(pred, df["h"])[0, 1] > 0.95
+
+
+def test_train_names_missing_columns(table, capsys):
+    path, _ = table
+    assert main(["train", str(path), "--inputs", "T,Q", "--outputs", "h"]) == 2
+    assert "['Q'] not in" in capsys.readouterr().err
+
+
+def test_export_rejects_a_non_checkpoint(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(MetadataError, match="not an idaes_ml network checkpoint"):
+        main(["export", str(bad), "--out", str(tmp_path)])
+
+
+def test_solvers_report(capsys):
+    assert main(["solvers", "--no-install"]) == 0
+    out = capsys.readouterr().out
+    assert "ipopt" in out and "cbc" in out
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path, capsys):
+    from flowsheets.flash_demo.demo import run_demo
+
+    assert run_demo(tmp_path, n_points=30, max_epochs=800) == 0
+    out = capsys.readouterr().out
+    assert "hybrid solves optimal" in out
+    for name in ("flash.onnx", "flash_idaes_info.json", "training_curve.png", "hybrid_parity.png",
+                 "flowsheet_data.csv", "hybrid_results.csv"):
+        assert (tmp_path / name).exists(), name
+    hybrid = pd.read_csv(tmp_path / "hybrid_results.csv")
+    assert (hybrid["status"] == "optimal").all()
+    truth = pd.read_csv(tmp_path / "flowsheet_data.csv").set_index(["feed_a_flow", "heater_T"])
+    joined = hybrid.set_index(["feed_a_flow", "heater_T"]).join(truth, rsuffix="_truth")
+    # the hybrid flowsheet reproduces first principles to within a few percent of the flow
+    assert (joined["vap_flow_mol"] - joined["vap_flow_mol_truth"]).abs().max() < 0.1
+
+
+@pytest.mark.slow
+def test_ground_truth_dask_equals_serial():
+    from flowsheets.flash_demo.ground_truth import sample_dataset
+
+    serial = sample_dataset(3, seed=5, progress=False)
+    dask = sample_dataset(3, seed=5, client=2, progress=False)
+    assert (serial["status"] == "optimal").all()
+    pd.testing.assert_frame_equal(serial, dask)
