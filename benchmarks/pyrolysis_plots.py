@@ -19,7 +19,7 @@ def rollout_plot(test, E_by_model, path, n: int = 6):
     fig, axes = plt.subplots(1, n, figsize=(3 * n, 2.8), sharey=True)
     for i, ax in enumerate(axes):
         c = test.conditions.iloc[i:i + 1]
-        ax.semilogx(test.times[1:], test.yields[i, 1:, 0], "k-", lw=2, label="1-D truth")
+        ax.semilogx(test.times[1:], test.yields[i, 1:, 0], "k:", lw=2.5, label="1-D truth", zorder=5)
         for name, E in E_by_model.items():
             y = predict_yields(np.asarray(E)[i:i + 1], c)[0]
             ax.semilogx(test.times[1:], y[1:, 0], color=COLORS[name], label=name)

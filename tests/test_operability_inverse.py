@@ -36,7 +36,8 @@ def test_p2_known_optimum_and_several_metrics(p1):
 
 
 def test_p3_equals_p1_plus_p2(p1):
-    best = solve_p3(shower.function_model(), shower.ais(), DOS, 3, metric="Fh",
+    dos = Region.box({"F": (12, 14), "T": (90, 100)}, name="DOS")
+    best = solve_p3(shower.function_model(), shower.ais(), dos, 2, metric="Fh",
                     requirement=lambda d: (d["F"] >= 12 - 1e-6) & (d["T"] >= 90 - 1e-6), progress=False)
     p2 = intensify(p1, {"m": "Fh"}, requirement={"F": (12 - 1e-6, 99), "T": (90 - 1e-6, 999)}).iloc[0]
     assert best["value"] == pytest.approx(p2["value"], abs=1e-5)

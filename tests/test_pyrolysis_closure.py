@@ -64,6 +64,8 @@ def test_a_posteriori_training_improves_yields_and_embeds(small_set, tmp_path):
         sur.evaluate_surrogate(outside)
     with pytest.raises(OutOfDomainError, match="feret_mm"):
         load_network(tmp_path, "closure").check_domain(outside)
+    with pytest.raises(OutOfDomainError, match="feret_mm"):
+        predict_E(net, outside, check_domain=True)
 
 
 @pytest.mark.slow

@@ -309,3 +309,18 @@ def test_external_functions_are_refused_clearly(tmp_path, caplog):
     with pytest.raises(ApplicationError):
         pyo.SolverFactory("ipopt").solve(m)
     assert "external function 'f' (AMPL 'F' segment) is not supported" in caplog.text
+
+
+def test_user_scaling_returns_unscaled_multipliers():
+    """Scaling x, y, c and the objective must not change the reported multipliers."""
+    m = qp()
+    m.scaling_factor = pyo.Suffix(direction=pyo.Suffix.EXPORT)
+    m.scaling_factor[m.x] = 5.0
+    m.scaling_factor[m.y] = 0.2
+    m.scaling_factor[m.c] = 3.0
+    m.scaling_factor[m.o] = 10.0
+    res = pyo.SolverFactory("ipopt").solve(m, options={"nlp_scaling_method": "user-scaling"})
+    assert res.solver.termination_condition == TerminationCondition.optimal
+    assert pyo.value(m.x) == pytest.approx(1.75, abs=1e-6)
+    assert m.dual[m.c] == pytest.approx(-0.5, abs=1e-6)
+    assert m.ipopt_zU_out[m.y] == pytest.approx(-1.0, abs=1e-6)

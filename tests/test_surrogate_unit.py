@@ -184,6 +184,19 @@ def test_single_outlet_unit_variables_and_specs(flash_net, tmp_path):
     assert pyo.value(u.outlet.pressure[0]) == pytest.approx(1.5e5)
 
 
+def test_outlet_variable_as_specification(flash_net):
+    """Binding a network input to an outlet variable makes it a specification (no outlet rule)."""
+    m = hybrid_flowsheet(flash_net, inputs=FLASH_INPUTS | {"temperature": "vap_outlet.temperature"},
+                         outputs=FLASH_OUTPUTS | {"temperature_out": "liq_outlet.temperature"})
+    set_feeds(m)
+    f = m.fs.flash
+    assert "vap_outlet.temperature" not in {k for _, k in f.outlet_rule_eqn}
+    assert "liq_outlet.pressure" in {k for _, k in f.outlet_rule_eqn}
+    assert degrees_of_freedom(m) == 1
+    f.vap_outlet.temperature.fix(365.0)
+    assert degrees_of_freedom(m) == 0
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"inputs": {k: v for k, v in FLASH_INPUTS.items() if k != "deltaP"} | {"dP": "deltaP"}},
      r"labels without a binding \['deltaP'\], bindings for unknown labels \['dP'\]"),

@@ -204,8 +204,8 @@ def set_conditions(m, cond: dict[str, float]) -> None:
     fs.trans_conversion.fix(cond["trans_conversion"])
 
 
-def check_structure(m) -> None:
-    """Raise ValueError before any solve if the flowsheet is disconnected or DOF != 0."""
+def check_structure(m, square: bool = True) -> None:
+    """Raise ValueError before any solve if the flowsheet is disconnected or (``square``) DOF != 0."""
     from idaes.core import UnitModelBlockData
 
     connected = set()
@@ -221,6 +221,6 @@ def check_structure(m) -> None:
     if lonely:
         raise ValueError(f"flowsheet is disconnected: units {lonely} have no Arc")
     dof = degrees_of_freedom(m)
-    if dof != 0:
+    if square and dof != 0:
         raise ValueError(f"flowsheet has {dof} degrees of freedom (expected 0): "
                          f"{'fix' if dof > 0 else 'unfix'} {abs(dof)} variable(s) before solving")

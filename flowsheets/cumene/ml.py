@@ -21,10 +21,13 @@ from idaes_ml.cycles import FlowsheetGraph, network_node, unit_dataset
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.nn import MLPRegressor, ScaledNetwork
 
+from flowsheets.cumene.flowsheet import CONDITION_BOUNDS
+from flowsheets.cumene.properties import COMPONENTS
+from flowsheets.cumene.solve import tear_guess_values
 from flowsheets.cumene.units import EDGES, FEEDS, STREAM_VARS, TEARS, UNITS, column
 
 __all__ = ["UnitModel", "STREAM_SCALE", "stream_name", "train_networks", "single_unit_r2",
-           "build_graph", "graph_data", "tear_truth", "random_tear_guesses", "predicted_kpis"]
+           "build_graph", "graph_data", "tear_truth", "standard_tear_guess", "random_tear_guesses", "predicted_kpis"]
 
 #: Flows that never exceed this (mol/s) are traces: no network input, predicted as constant.
 TRACE = 5e-3
@@ -115,6 +118,16 @@ def graph_data(df: pd.DataFrame) -> tuple[dict, dict, dict]:
 def tear_truth(df: pd.DataFrame) -> torch.Tensor:
     """Converged ground-truth tear streams, ``[rows, n_tears * n_vars]``."""
     return torch.cat([_stream(df, u, p) for u, p in TEARS], dim=1)
+
+
+def standard_tear_guess(df: pd.DataFrame) -> torch.Tensor:
+    """The documented tear guesses of :func:`.solve.tear_guess_values` for every row."""
+    rows = []
+    for cond in df[[f"cond.{k}" for k in CONDITION_BOUNDS]].rename(columns=lambda c: c[5:]).to_dict("records"):
+        g = tear_guess_values(cond)
+        rows.append([x for key in ("recycle", "trans") for x in
+                     [g[key][0][c] for c in COMPONENTS] + [g[key][1], g[key][2]]])
+    return torch.tensor(rows, dtype=torch.float64)
 
 
 def random_tear_guesses(df_train: pd.DataFrame, n: int, seed: int = 0, spread: float = 1.0) -> torch.Tensor:

@@ -21,29 +21,35 @@ _log = idaeslog.getLogger(__name__)
 from flowsheets.cumene.flowsheet import FIXED, check_structure, tear_arcs
 from flowsheets.cumene.properties import COMPONENTS
 
-__all__ = ["tear_guesses", "initialize", "solve", "solve_sequential", "SOLVER_OPTIONS"]
+__all__ = ["tear_guess_values", "tear_guesses", "initialize", "solve", "solve_sequential", "SOLVER_OPTIONS"]
 
 SOLVER_OPTIONS = {"max_iter": 300, "tol": 1e-8, "nlp_scaling_method": "user-scaling"}
 
 
-def tear_guesses(m) -> dict:
-    """Guesses of the two tear streams from the fixed feeds (documented starting point).
+def tear_guess_values(cond: dict) -> dict[str, tuple[dict, float, float]]:
+    """Documented tear guesses (flows, T, P) from the operating point alone.
 
-    Benzene recycle: 2x the fresh benzene plus the propane brought in by the C3 feed;
-    transalkylator return: a small cumene/benzene stream.
+    Benzene recycle: 2x the fresh benzene plus 5x the propane of the C3 feed at flash
+    conditions; transalkylator return: a small benzene/cumene/DIPB stream at its T, P.
     """
-    fs = m.fs
-    bz = pyo.value(fs.M101.benzene_feed.flow_mol_comp[0, "benzene"])
-    c3 = pyo.value(fs.M101.propylene_feed.flow_mol_comp[0, "propane"])
+    bz, c3 = cond["benzene_feed"], FIXED["propane_in_c3"] * cond["propylene_feed"]
     tr = FIXED["trace"]
     recycle = {"benzene": 2.0 * bz, "propylene": 0.05 * bz, "propane": 5.0 * c3, "cumene": 0.01, "dipb": tr}
     back = {"benzene": 0.1 * bz, "propylene": tr, "propane": 0.1 * c3, "cumene": 0.5, "dipb": 0.1}
-    flash_T = pyo.value(fs.H102.outlet.temperature[0])
-    flash_P = pyo.value(fs.M102.outlet.pressure[0])
-    return {
-        fs.M101.recycle: (recycle, flash_T, flash_P),
-        fs.M102.trans: (back, FIXED["trans_T"], FIXED["trans_P"]),
-    }
+    return {"recycle": (recycle, cond["flash_T"], cond["flash_P"]),
+            "trans": (back, FIXED["trans_T"], FIXED["trans_P"])}
+
+
+def tear_guesses(m) -> dict:
+    """:func:`tear_guess_values` at the operating point currently fixed in ``m``, by port."""
+    fs = m.fs
+    cond = {"benzene_feed": pyo.value(fs.M101.benzene_feed.flow_mol_comp[0, "benzene"]),
+            "propylene_feed": pyo.value(fs.M101.propylene_feed.flow_mol_comp[0, "propylene"])
+            / (1 - FIXED["propane_in_c3"]),
+            "flash_T": pyo.value(fs.H102.outlet.temperature[0]),
+            "flash_P": pyo.value(fs.M102.outlet.pressure[0])}
+    values = tear_guess_values(cond)
+    return {fs.M101.recycle: values["recycle"], fs.M102.trans: values["trans"]}
 
 
 def _port_guess(flows: dict, T: float, P: float) -> dict:
@@ -102,10 +108,14 @@ def _init_unit(unit) -> None:
     if str(res.solver.termination_condition) == "optimal":
         unit.model().solutions.load_from(res)
         return
+    free = [v for v in unit.component_data_objects(pyo.Var, descend_into=True) if not v.fixed]
     try:
         unit.initialize(outlvl=idaeslog.CRITICAL)
     except InitializationError:
         _log.warning(f"{unit.name} did not initialize; left to the flowsheet solve")
+    finally:  # an initialize that raises may leave state variables fixed
+        for v in free:
+            v.unfix()
 
 
 def _sd(m, iter_lim: int, tol: float, guesses: dict | None = None) -> SequentialDecomposition:
@@ -124,9 +134,12 @@ def initialize(m, guesses: dict | None = None) -> None:
     _sd(m, iter_lim=1, tol=1e9, guesses=guesses)
 
 
-def solve(m, tee: bool = False, options: dict | None = None) -> dict:
-    """Solve the whole flowsheet equation-oriented with Ipopt; returns status and time."""
-    check_structure(m)
+def solve(m, tee: bool = False, options: dict | None = None, square: bool = True) -> dict:
+    """Solve the whole flowsheet equation-oriented with Ipopt; returns status and time.
+
+    ``square=False`` (optimization) skips the zero-degrees-of-freedom check.
+    """
+    check_structure(m, square=square)
     solver = get_solver("ipopt", options={**SOLVER_OPTIONS, **(options or {})})
     t0 = time.perf_counter()
     res = solver.solve(m, tee=tee, load_solutions=False)

@@ -43,8 +43,13 @@ def baseline_E(n: int) -> pd.DataFrame:
     return pd.DataFrame(np.tile(E_BASE, (n, 1)), columns=E_LABELS)
 
 
-def predict_E(model, conditions: pd.DataFrame) -> pd.DataFrame:
-    """Activation energies from an MLPRegressor / ScaledNetwork / OnnxNetwork (E_LABELS columns)."""
+def predict_E(model, conditions: pd.DataFrame, check_domain: bool = False) -> pd.DataFrame:
+    """Activation energies from an MLPRegressor / ScaledNetwork / OnnxNetwork (E_LABELS columns).
+
+    ``check_domain`` raises :class:`OutOfDomainError` for conditions outside the training ranges.
+    """
+    if check_domain:
+        getattr(model, "network_", model).check_domain(conditions[CONDITIONS])
     out = model.predict(conditions[CONDITIONS])
     return pd.DataFrame(np.asarray(out, dtype=float), columns=E_LABELS, index=conditions.index)
 

@@ -35,7 +35,8 @@ from flowsheets.pyrolysis.kinetics import E_BASE, M0, SPECIES, rate_constants, r
 from flowsheets.pyrolysis.models import simulate_0d, simulate_1d
 from flowsheets.pyrolysis.properties import WOOD, ParticleGeometry, surface_flux
 
-__all__ = ["DesignResult", "build_design_model", "design_bounds", "optimize_oven", "hf_tar", "validate", "TAR"]
+__all__ = ["DesignResult", "build_design_model", "design_bounds", "initialize", "optimize_oven", "hf_tar", "validate",
+           "TAR"]
 
 TAR = SPECIES.index("tar")
 _PYO = types.SimpleNamespace(exp=pyo.exp)

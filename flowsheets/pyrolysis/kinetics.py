@@ -17,7 +17,7 @@ same expressions drive the scipy ground truth and the differentiable torch model
     >>> import numpy as np
     >>> from flowsheets.pyrolysis.kinetics import species_rates, E_BASE, M0
     >>> d = species_rates(np.array(700.0), list(M0), E_BASE, np)
-    >>> abs(float(sum(d))) < 1e-15   # total mass is conserved
+    >>> bool(abs(sum(d)) < 1e-12 * max(abs(v) for v in d))   # total mass is conserved
     True
 """
 

@@ -63,7 +63,7 @@ def _newton(rhs, jac, t1, h_beta, c, y_guess, J_f, args, rtol, atol, max_iter):
     """Solve ``y - c - h_beta f(t1, y) = 0``; returns ``(y, J_f(y))``.
 
     Simplified Newton with ``J_f`` (the Jacobian at the step start, refreshed
-    once if convergence stalls), without graph; then one Newton correction with
+    whenever the update shrinks less than tenfold), without graph; then one Newton correction with
     the exact Jacobian at the converged point is taken with autograd, which
     carries the implicit-function gradient to ``c`` and ``args``.
     """

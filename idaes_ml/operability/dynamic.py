@@ -17,8 +17,8 @@ slice ``k`` holds every ``y_k`` reachable with ``u_0..u_k`` in the AIS. For LTI 
 is exact: ``{C A^k x0} ⊕ ⊕_i C A^(k-1-i) B·AIS ⊕ D·AIS``; the disturbance-robust funnel
 (every disturbance sequence in the EDS) is the Pontryagin difference by the disturbance
 terms -- exactly the intersection of the reachable sets over all such sequences. For other
-models the funnel is the hull of sampled input sequences (vertex-held, random and
-bang-bang), and the robust funnel intersects those hulls over the EDS corners held constant.
+models the funnel is the hull of sampled input sequences (vertex-held, switched once
+between two vertices at every step, random and bang-bang), and the robust funnel intersects those hulls over the EDS corners held constant.
 """
 
 from __future__ import annotations
@@ -164,16 +164,22 @@ def lti_funnel(lti: LTIStep, x0, ais: Region, horizon: int, eds: Region | None =
 
 
 def _input_sequences(ais: Region, horizon: int, n_random: int, seed: int) -> np.ndarray:
-    """(S, horizon+1, m) sequences: each AIS corner held, random and bang-bang switching."""
+    """(S, horizon+1, m) sequences: AIS corners held, switched once between two corners at
+    every step (the extreme points of linear funnels), random, and random bang-bang."""
     rng = np.random.default_rng(seed)
     V = ais.polytope.vertices
-    held = np.repeat(V[:, None, :], horizon + 1, axis=1)
+    H = horizon + 1
+    held = np.repeat(V[:, None, :], H, axis=1)
+    pairs = [(i, j, t) for i in range(len(V)) for j in range(len(V)) if i != j for t in range(1, H)]
+    if len(pairs) > 20 * n_random:
+        pairs = [pairs[k] for k in rng.choice(len(pairs), 20 * n_random, replace=False)]
+    switched = np.array([np.where(np.arange(H)[:, None] < t, V[i], V[j]) for i, j, t in pairs]).reshape(-1, H, V.shape[1])
     lo, hi = ais.polytope.bounds
-    rand = lo + (hi - lo) * rng.random((n_random, horizon + 1, len(lo)))
-    rand = np.where(ais.polytope.contains(rand.reshape(-1, len(lo))).reshape(n_random, horizon + 1, 1),
-                    rand, V[rng.integers(len(V), size=(n_random, horizon + 1))])
-    bang = V[rng.integers(len(V), size=(n_random, horizon + 1))]
-    return np.concatenate([held, rand, bang])
+    rand = lo + (hi - lo) * rng.random((n_random, H, len(lo)))
+    rand = np.where(ais.polytope.contains(rand.reshape(-1, len(lo))).reshape(n_random, H, 1),
+                    rand, V[rng.integers(len(V), size=(n_random, H))])
+    bang = V[rng.integers(len(V), size=(n_random, H))]
+    return np.concatenate([held, switched, rand, bang])
 
 
 def sampled_funnel(model, x0, ais: Region, horizon: int, eds: Region | None = None,

@@ -49,10 +49,6 @@ def enabled() -> bool:
     return os.environ.get("IDAES_ML_IPOPT_SERVER", "1") != "0" and hasattr(os, "fork")
 
 
-def _send(conn: socket.socket, payload: bytes) -> None:
-    conn.sendall(struct.pack("!I", len(payload)) + payload)
-
-
 def _recv_exact(conn: socket.socket, n: int) -> bytes:
     data = b""
     while len(data) < n:
@@ -162,9 +158,9 @@ def serve(path: str) -> None:
         try:
             listener.bind(path)
         except OSError:  # a live server owns it, or a stale file is left behind
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            if probe.connect_ex(path) == 0:
-                return
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                if probe.connect_ex(path) == 0:
+                    return
             os.unlink(path)
             listener.bind(path)
     finally:

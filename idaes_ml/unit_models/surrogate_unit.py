@@ -25,7 +25,9 @@ when ``has_pressure_change``), ``complement`` (x[i] = 1 - sum of the others),
 ``balance`` (extensive variables: inlet minus the other outlets, e.g. liquid
 flow = feed - vapour flow) or ``fixed`` (fixed at build; a specification).  With the feed and the unit
 variables fixed the unit has zero degrees of freedom.  Binding strings are
-described in :mod:`idaes_ml.unit_models.bindings`.
+described in :mod:`idaes_ml.unit_models.bindings`.  After a failed solve,
+``units_out_of_domain(m.fs)`` names the units whose network inputs left the
+training bounds (:func:`report_domain` for one unit).
 """
 
 from __future__ import annotations

@@ -1,0 +1,87 @@
+"""Economic optimization of the cumene plant: profit with a cumene purity constraint.
+
+    profit [$/h] = 3.6 (p_C F_cumene,product - p_B F_benzene,feed - p_P F_C3,feed)
+                   - 3.6e-6 (c_heat Q_H101 - c_cool Q_H102)
+
+(flows in mol/s, duties in W). Prices are illustrative assumptions of the order used by
+Luyben (Ind. Eng. Chem. Res. 2010, 49, 719) and Turton et al. (2003): benzene 68.7 $/kmol,
+propylene 34.3 $/kmol, cumene 120 $/kmol, fired heat 9.83 $/GJ, cooling water 0.354 $/GJ.
+The same decisions and objective are built on the ground truth (:mod:`.flowsheet`) and on
+the network flowsheet (:mod:`.ml_flowsheet`) so an ML optimum can be re-simulated on the
+ground truth and the profit gap reported.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from flowsheets.cumene.flowsheet import CONDITION_BOUNDS
+from flowsheets.cumene.properties import COMPONENTS
+
+__all__ = ["PRICES", "DECISIONS", "decision_vars", "add_economics", "decisions_of", "MIN_PURITY"]
+
+PRICES = {"cumene": 120.0, "benzene": 68.7, "propylene": 34.3, "heat": 9.83, "cooling": 0.354}
+MIN_PURITY = 0.99
+#: operating conditions the optimizer moves (propylene feed = plant capacity stays fixed)
+DECISIONS = ["benzene_feed", "reactor_T", "reactor_volume", "flash_T", "flash_P",
+             "purge_fraction", "trans_fraction", "trans_conversion"]
+
+
+def decision_vars(m) -> dict[str, list]:
+    """Every variable holding each decision in ``m`` (ground truth or network flowsheet)."""
+    fs = m.fs
+    out = {
+        "benzene_feed": [fs.M101.benzene_feed.flow_mol_comp[0, "benzene"]],
+        "reactor_T": [fs.H101.outlet.temperature[0]],
+        "flash_T": [fs.H102.outlet.temperature[0]],
+        "flash_P": [fs.M102.outlet.pressure[0]],
+    }
+    if hasattr(fs.R101, "reactor_volume"):  # network flowsheet: unit variables
+        for name, unit in (("reactor_T", fs.R101), ("reactor_volume", fs.R101), ("purge_fraction", fs.S1),
+                           ("trans_fraction", fs.S1), ("trans_conversion", fs.R102)):
+            if hasattr(unit, name):
+                out.setdefault(name, []).append(getattr(unit, name)[0])
+    else:
+        out["reactor_T"].append(fs.R101.outlet.temperature[0])
+        out["reactor_volume"] = [fs.R101.volume[0]]
+        out["purge_fraction"] = [fs.S1.split_fraction[0, "purge"]]
+        out["trans_fraction"] = [fs.S1.split_fraction[0, "trans"]]
+        out["trans_conversion"] = [fs.trans_conversion]
+    return out
+
+
+def add_economics(m, free: bool = True) -> None:
+    """Add ``m.profit`` (objective, maximized) and the purity constraint; free the decisions.
+
+    With ``free`` the first variable of each decision is unfixed within the sampled bounds
+    and every copy is tied to it by an equality.
+    """
+    fs = m.fs
+    prod = fs.C2.product
+    f_c3 = sum(fs.M101.propylene_feed.flow_mol_comp[0, c] for c in COMPONENTS)
+    m.profit_expr = pyo.Expression(expr=3.6 * (
+        PRICES["cumene"] * prod.flow_mol_comp[0, "cumene"]
+        - PRICES["benzene"] * fs.M101.benzene_feed.flow_mol_comp[0, "benzene"]
+        - PRICES["propylene"] * f_c3)
+        - 3.6e-6 * (PRICES["heat"] * fs.H101.heat_duty[0] - PRICES["cooling"] * fs.H102.heat_duty[0]))
+    m.profit = pyo.Objective(expr=-m.profit_expr / 100.0)
+    m.purity = pyo.Constraint(expr=prod.flow_mol_comp[0, "cumene"]
+                              >= MIN_PURITY * sum(prod.flow_mol_comp[0, c] for c in COMPONENTS))
+    if not free:
+        return
+    m.ties = pyo.ConstraintList()
+    for name, vs in decision_vars(m).items():
+        if name not in DECISIONS:
+            continue
+        lo, hi = CONDITION_BOUNDS[name]
+        vs[0].unfix()
+        vs[0].setlb(lo)
+        vs[0].setub(hi)
+        for v in vs[1:]:
+            v.unfix()
+            m.ties.add(v == vs[0])
+
+
+def decisions_of(m) -> dict[str, float]:
+    """Current values of the decisions (first copy of each)."""
+    return {k: pyo.value(vs[0]) for k, vs in decision_vars(m).items() if k in DECISIONS}

@@ -1,0 +1,11 @@
+"""Case study: recipe inversion for AIBN-initiated solution polymerization of n-butyl acrylate (seed 002).
+
+* :mod:`~flowsheets.polymerization.kinetics` -- literature Arrhenius constants (cited);
+* :mod:`~flowsheets.polymerization.simulator` -- batch FRP simulator (moments + MMD on a log-M grid);
+* :mod:`~flowsheets.polymerization.mmd` -- the 100-value MMD representation and its checks;
+* :mod:`~flowsheets.polymerization.data` -- Latin-hypercube data sets through ``idaes_ml.parallel.map``;
+* :mod:`~flowsheets.polymerization.direct_inverse` -- the seed's RF / NN inverse regression and tables;
+* :mod:`~flowsheets.polymerization.forward` -- forward network recipe -> (cBA, conversion, Mn, Mw, MMD PCA);
+* :mod:`~flowsheets.polymerization.eo_inverse` -- EO inversion, identifiability, re-simulation, design query;
+* :mod:`~flowsheets.polymerization.cli` -- ``idaes-ml invert --target FILE.csv``.
+"""
