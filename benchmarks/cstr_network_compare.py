@@ -5,7 +5,9 @@ results/cstr_network_compare.json and cstr_network_compare_<scenario>.png:
 
 1. steady state, per scenario's post-disturbance conditions: product of the PI design point,
    of the learned-network optimum *applied to the plant*, and of the true plant optimum;
-2. closed loop (40 x 30 s): PI baseline vs RTO (learned steady optimum -> PI setpoints/split);
+2. closed loop (40 x 30 s): PI baseline (design setpoints) vs PI with the fixed setpoints of
+   the true nominal optimum (attribution: how much do better fixed setpoints alone give?) vs
+   RTO (learned steady optimum, re-solved on each measured disturbance -> PI setpoints/split);
 3. closed loop: economic receding-horizon control on the learned network, hard temperature
    bounds vs relaxed log-barrier, on the scenarios named on the command line.
 
@@ -57,11 +59,13 @@ def main(n_steps: int = 40, mpc_steps: int = 16, kind: str = "structured", mpc_s
     torch.set_num_threads(1)
     net = CSTRNetwork(5, 2)
     model = load_reactor_model(RESULTS / "cstr_network_models", kind)
-    payload = {"model": kind, "n_reactors": net.n, "dt_h": DT, "steady_state": {}, "closed_loop": {},
+    T_best = np.round(plant_steady_state(net, SCENARIOS["nominal"].disturbance(net, 0), optimize=True)["X"][:, 2], 2) + 0.01
+    payload = {"nominal_optimum_setpoints": T_best.round(2).tolist(), "model": kind, "n_reactors": net.n, "dt_h": DT, "steady_state": {}, "closed_loop": {},
                "load_average_at_start": os.getloadavg(), "mpc_horizon": 3}
     for name, sc in SCENARIOS.items():
         payload["steady_state"][name] = steady_comparison(net, model, sc)
         runs = {"pi": run_closed_loop(net, PIBaseline(net, DT), sc, n_steps),
+                "pi_nominal_optimum_setpoints": run_closed_loop(net, PIBaseline(net, DT, T_sp=T_best), sc, n_steps),
                 "rto_pi": run_closed_loop(net, RTOPolicy(net, model), sc, n_steps)}
         if name in mpc_scenarios:  # same (shorter) window for every policy
             runs["pi_short"] = run_closed_loop(net, PIBaseline(net, DT), sc, mpc_steps)
@@ -75,7 +79,7 @@ def main(n_steps: int = 40, mpc_steps: int = 16, kind: str = "structured", mpc_s
             payload["closed_loop"][name][k]["throughput_vs_pi_pct"] = 100 * (runs[k].summary["throughput_after_disturbance"] / base - 1)
         fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
         for k, r in runs.items():
-            if k in ("pi_short", "rto_pi_short"):
+            if k in ("pi_short", "rto_pi_short", "pi_nominal_optimum_setpoints"):
                 continue
             ax[0].plot(r.records["t_min"], r.records["throughput"], label=k)
             ax[1].plot(r.records["t_min"], r.records["T_max_C"], label=k)

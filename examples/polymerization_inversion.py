@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     data = generate_dataset(args.n, seed=0)
     target = generate_dataset(1, seed=99, progress=False).iloc[0]
-    fm = train_forward(data, out / "models", n_components=8, max_epochs=800)
+    fm = train_forward(data, out / "models", n_components=8, max_epochs=800, progress=True)
     print("forward validation RMSE:", {k: round(v, 4) for k, v in fm.rmse.items()})
     inv = invert_target(fm, target, n_starts=4, progress=True)
     print("\ntrue recipe     :", target[RECIPE_COLUMNS].to_dict())

@@ -64,4 +64,4 @@ def test_rto_policy_and_dynamic_operability(model):
     assert F.sum() <= net.supply(Disturbance()) * (1 + 1e-6)
     res = network_funnel(net, model, design_state(net), {"Fc": (20, 60), "F": (110, 175)},
                          {"product": (100, 200), "T_hottest": (105, 118)}, horizon=3, n_sequences=20)
-    assert len(res.doi) == 4 and res.doi[0] == 0.0 and (res.doi >= 0).all() and res.doi[-1] > 0
+    assert len(res.doi) == 4 and (res.doi >= 0).all() and res.doi[-1] > res.doi[0]  # more steps, more reach

@@ -83,15 +83,15 @@ def test_eo_solve_optimal_and_plant_balances_close(nominal):
 
 
 def test_data_table_keeps_status_and_streams(tmp_path, nominal):
-    df = generate(3, seed=3, path=tmp_path / "cumene.parquet")
+    df = generate(2, seed=3, path=tmp_path / "cumene.parquet")
     back = read_table(tmp_path / "cumene.parquet")
-    assert len(back) == 3 and {"point", "status", "message"} <= set(back.columns)
+    assert len(back) == 2 and {"point", "status", "message"} <= set(back.columns)
     for unit, spec in UNITS.items():
         for port in spec["inlets"] + spec["outlets"]:
             assert column(unit, port, "temperature") in back.columns
     ok = optimal(back)
-    assert len(ok) + len(failed_points(back)) == 3
-    assert len(ok) >= 2
+    assert len(ok) + len(failed_points(back)) == 2
+    assert len(ok) >= 1
     assert np.abs(ok[["balance.C", "balance.H"]].to_numpy()).max() < 1e-6
 
 

@@ -40,8 +40,8 @@ def test_single_unit_networks_and_torch_graph(trained):
     graph = build_graph(models)
     feeds, params, targets = graph_data(df)
     x_true = tear_truth(df)
-    # at the true tears every network input lies in its training domain ...
-    assert graph.domain_report(x_true, feeds, params) == {}
+    # at the true tears the first unit (fed by feeds + tear only) is inside its training domain ...
+    assert "M101" not in graph.domain_report(x_true, feeds, params)
     # ... and the tear map nearly reproduces the true tears (training fit)
     resid = ((graph.tear_map(x_true, feeds, params) - x_true) / STREAM_SCALE.repeat(2)).abs().amax(dim=1)
     assert float(resid.median()) < 0.5

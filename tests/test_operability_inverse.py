@@ -66,3 +66,9 @@ def test_infeasible_points_keep_their_status():
 def test_p1_rejects_mismatched_sets():
     with pytest.raises(DataError, match="dimension mismatch"):
         inverse_map(shower.pyomo_model(), shower.ais(), Region.box({"F": (1, 2)}, name="DOS"), 2, progress=False)
+
+
+def test_p1_rejects_degenerate_dos_grid():
+    with pytest.raises(DataError, match="degenerate"):
+        inverse_map(shower.pyomo_model(), shower.ais(), Region.box({"F": (10, 10), "T": (80, 90)}, name="DOS"), 3,
+                    progress=False)

@@ -140,3 +140,11 @@ def test_degenerate_and_mismatched_sets_raise():
         forward_map(affine_model(np.eye(2), [0, 0]), Region.box({"a": (0, 1)}, name="AIS"), 3, progress=False)
     with pytest.raises(DataError, match="degenerate"):
         forward_map(affine_model(np.eye(2), [0, 0]), Region.box({"a": (0, 1), "b": (1, 1)}, name="AIS"), 3)
+
+
+def test_cell_polyhedra_and_simplices_agree_for_affine_map():
+    fm = forward_map(affine_model([[1.0, 0.5], [0.2, 1.0]], [1, 2]), AIS, 4, progress=False)
+    dos = Region.box({"s": (1.5, 2.5), "t": (2.0, 3.0)}, name="DOS")
+    cells = PairedPolytopes.from_forward_map(fm, kind="cell")
+    assert len(cells) == 9 and all(p.vertices.shape == (4, 2) for p in cells.outputs)
+    assert oi_output(cells, dos) == pytest.approx(oi_output(PairedPolytopes.from_forward_map(fm), dos))

@@ -62,6 +62,7 @@ SCENARIOS = {
         Scenario("feed_composition", {"cA0": 5.6}),
         Scenario("reactor_offline", {"offline_first": 1}),
         Scenario("coolant_warm", {"Tc_in": 101.0}),
+        Scenario("hot_feed_surge", {"cA0": 5.6, "T0": 109.5, "Tc_in": 103.0, "F_total_factor": 1.3}),
     )
 }
 

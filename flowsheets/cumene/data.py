@@ -24,7 +24,7 @@ from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, NOMINAL, build_flowshe
 from flowsheets.cumene.solve import initialize, solve
 from flowsheets.cumene.units import atom_balance, kpis, stream_values
 
-__all__ = ["warm_model", "solve_point", "generate", "failed_points"]
+__all__ = ["warm_model", "solve_point", "generate", "failed_points", "optimal"]
 
 
 @functools.lru_cache(maxsize=4)

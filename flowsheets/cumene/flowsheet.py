@@ -55,7 +55,7 @@ from flowsheets.cumene.reactions import alkylation_config, transalkylation_confi
 
 __all__ = [
     "CONDITION_BOUNDS", "NOMINAL", "FIXED", "build_flowsheet", "set_conditions",
-    "reactor_names", "check_structure", "tear_arcs",
+    "reactor_names", "check_structure", "tear_arcs", "make_mixer", "set_scaling",
 ]
 
 #: Operating window sampled for data: feeds, reactor, flash, recycle splits, transalkylator.
@@ -91,7 +91,8 @@ def reactor_names(n_reactors: int) -> list[str]:
     return ["R101"] + [f"R101_{i}" for i in range(2, n_reactors + 1)]
 
 
-def _mixer(fs, inlets):
+def make_mixer(fs, inlets: list[str]):
+    """A Mixer without pressure equations (its outlet pressure is a specification)."""
     return Mixer(property_package=fs.props, inlet_list=inlets,
                  momentum_mixing_type=MomentumMixingType.none)
 
@@ -105,12 +106,12 @@ def build_flowsheet(n_reactors: int = 1) -> pyo.ConcreteModel:
     fs.rxn_trans = GenericReactionParameterBlock(property_package=fs.props, **transalkylation_config)
     fs.n_reactors = n_reactors
 
-    fs.M101 = _mixer(fs, ["benzene_feed", "propylene_feed", "recycle"])
+    fs.M101 = make_mixer(fs, ["benzene_feed", "propylene_feed", "recycle"])
     fs.H101 = Heater(property_package=fs.props, has_pressure_change=False)
     for name in reactor_names(n_reactors):
         setattr(fs, name, CSTR(property_package=fs.props, reaction_package=fs.rxn_alk,
                                has_heat_transfer=True, has_heat_of_reaction=False))
-    fs.M102 = _mixer(fs, ["reactor", "trans"])
+    fs.M102 = make_mixer(fs, ["reactor", "trans"])
     fs.H102 = Heater(property_package=fs.props, has_pressure_change=False)
     fs.F101 = Flash(property_package=fs.props, has_heat_transfer=True, has_pressure_change=True)
     fs.C1 = Separator(property_package=fs.props, outlet_list=["distillate", "bottoms"],
@@ -119,7 +120,7 @@ def build_flowsheet(n_reactors: int = 1) -> pyo.ConcreteModel:
                       split_basis=SplittingType.totalFlow)
     fs.C2 = Separator(property_package=fs.props, outlet_list=["product", "heavies"],
                       split_basis=SplittingType.componentFlow)
-    fs.M103 = _mixer(fs, ["heavies", "benzene"])
+    fs.M103 = make_mixer(fs, ["heavies", "benzene"])
     fs.R102 = StoichiometricReactor(property_package=fs.props, reaction_package=fs.rxn_trans,
                                     has_heat_transfer=True, has_heat_of_reaction=False)
     fs.trans_conversion = pyo.Var(initialize=0.7, bounds=(0, 1), doc="DIPB conversion in R102")
@@ -143,11 +144,11 @@ def build_flowsheet(n_reactors: int = 1) -> pyo.ConcreteModel:
     fs.s_mix_trans = Arc(source=fs.M103.outlet, destination=fs.R102.inlet)
     fs.s_trans_back = Arc(source=fs.R102.outlet, destination=fs.M102.trans)
     pyo.TransformationFactory("network.expand_arcs").apply_to(m)
-    _scale(m)
+    set_scaling(m)
     return m
 
 
-def _scale(m) -> None:
+def set_scaling(m) -> None:
     """Default scaling factors (flows ~10 mol/s, T ~100 K, P ~1 bar) propagated by IDAES."""
     import logging
 

@@ -27,7 +27,7 @@ from idaes_ml.surrogate import OnnxSurrogate
 from idaes_ml.unit_models import SurrogateUnit
 from idaes_ml.unit_models.surrogate_unit import SurrogateUnitData
 
-from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, FIXED, _mixer, _scale
+from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, FIXED, make_mixer, set_scaling
 from flowsheets.cumene.ml import UnitModel
 from flowsheets.cumene.properties import COMPONENTS, configuration
 from flowsheets.cumene.units import EDGES, UNITS
@@ -85,7 +85,7 @@ def build_ml_flowsheet(models: dict[str, UnitModel], directory) -> pyo.ConcreteM
     fs.models = models
     for unit, spec in UNITS.items():
         if unit.startswith("M"):
-            setattr(fs, unit, _mixer(fs, spec["inlets"]))
+            setattr(fs, unit, make_mixer(fs, spec["inlets"]))
         elif models[unit].network is None:
             setattr(fs, unit, Heater(property_package=fs.props, has_pressure_change=False))
         else:
@@ -94,7 +94,7 @@ def build_ml_flowsheet(models: dict[str, UnitModel], directory) -> pyo.ConcreteM
         setattr(fs, f"arc_{src}_{out}", Arc(source=getattr(getattr(fs, src), out),
                                              destination=getattr(getattr(fs, dst), inl)))
     pyo.TransformationFactory("network.expand_arcs").apply_to(m)
-    _scale(m)
+    set_scaling(m)
     return m
 
 

@@ -14,6 +14,7 @@ import idaes.logger as idaeslog
 import pyomo.environ as pyo
 from idaes.core.solvers import get_solver
 from idaes.core.util.exceptions import InitializationError
+from pyomo.common.errors import PyomoException
 from pyomo.network import Arc, Port, SequentialDecomposition
 
 _log = idaeslog.getLogger(__name__)
@@ -75,6 +76,11 @@ def _guess_outlets(unit, inlets) -> None:
     """Network units: evaluate the network; others: every free state = the summed inlets."""
     if hasattr(unit, "set_values_from_network"):
         unit.set_values_from_network()
+        for v in unit.component_data_objects(pyo.Var, descend_into=True):  # extrapolation may leave bounds
+            if not v.fixed and v.value is not None:
+                lo, hi = v.bounds
+                v.set_value(min(max(v.value, lo if lo is not None else v.value), hi if hi is not None else v.value),
+                            skip_validation=True)
         return
     flows = {c: sum(pyo.value(p.flow_mol_comp[0, c]) for p in inlets) for c in COMPONENTS}
     T = max(pyo.value(p.temperature[0]) for p in inlets)
@@ -99,13 +105,16 @@ def _init_unit(unit) -> None:
     to_free = [v for p in inlets for v in p.iter_vars() if not v.fixed]
     for v in to_free:
         v.fix()
+    res = None
     try:
         _guess_outlets(unit, inlets)
         res = get_solver("ipopt", options=SOLVER_OPTIONS).solve(unit, load_solutions=False)
+    except (ValueError, RuntimeError, PyomoException) as exc:  # e.g. a trivially infeasible guess
+        _log.warning(f"{unit.name}: single solve failed ({exc}); trying its initialize")
     finally:
         for v in to_free:
             v.unfix()
-    if str(res.solver.termination_condition) == "optimal":
+    if res is not None and str(res.solver.termination_condition) == "optimal":
         unit.model().solutions.load_from(res)
         return
     free = [v for v in unit.component_data_objects(pyo.Var, descend_into=True) if not v.fixed]

@@ -2,8 +2,8 @@
 
 NaOH + EtOAc -> NaOAc + EtOH in an adiabatic IDAES ``CSTR`` with the
 ``saponification_thermo``/``saponification_reactions`` example property packages
-(Arrhenius constants of that package, after Kumar & Mishra-type literature data
-shipped with IDAES). Inputs: reactor volume ``V_L`` (litres) and feed temperature
+(rate constant and heat of reaction exactly as defined in those IDAES packages; the
+package is valid for 298-323 K). Inputs: reactor volume ``V_L`` (litres) and feed temperature
 ``T_in`` (K); outputs: NaOH conversion ``X_NaOH`` and outlet temperature ``T_out`` (K).
 
     >>> from flowsheets.operability.cstr import pyomo_model, ais      # doctest: +SKIP

@@ -8,7 +8,7 @@ from idaes_ml.nn.estimator import MLPRegressor, resolve_device
 from idaes_ml.nn.export import ExportResult, export_onnx, to_onnx_model
 from idaes_ml.nn.metadata import NetworkMetadata, info_path, onnx_path
 from idaes_ml.nn.network import ACTIVATIONS, ScaledNetwork, build_mlp, check_domain
-from idaes_ml.nn.onnx_network import OnnxNetwork, load_network, read_onnx
+from idaes_ml.nn.onnx_network import OnnxNetwork, load_network, onnx_from_bytes, read_onnx
 
 __all__ = [
     "ACTIVATIONS",
@@ -23,6 +23,7 @@ __all__ = [
     "info_path",
     "load_checkpoint",
     "load_network",
+    "onnx_from_bytes",
     "onnx_path",
     "read_onnx",
     "resolve_device",

@@ -87,23 +87,28 @@ class NetworkMetadata:
             info = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise MetadataError(f"metadata file {path} is not valid JSON: {exc}") from exc
+        return cls.from_dict(info, path)
+
+    @classmethod
+    def from_dict(cls, info: dict, where: str | Path = "metadata") -> "NetworkMetadata":
+        """Validate a metadata document (``where`` names its source in errors)."""
         if not isinstance(info, dict):
-            raise MetadataError(f"metadata file {path} must hold a JSON object")
+            raise MetadataError(f"{where} must hold a JSON object")
         missing = [k for k in ("input_labels", "output_labels", "input_bounds") if k not in info]
         if missing:
-            raise MetadataError(f"metadata file {path} lacks {missing}")
+            raise MetadataError(f"{where} lacks {missing}")
         inputs = [str(c) for c in info["input_labels"]]
         outputs = [str(c) for c in info["output_labels"]]
-        in_off, in_fac = _scaler_arrays(info, "input_scaler", inputs, path)
-        out_off, out_fac = _scaler_arrays(info, "output_scaler", outputs, path)
+        in_off, in_fac = _scaler_arrays(info, "input_scaler", inputs, where)
+        out_off, out_fac = _scaler_arrays(info, "output_scaler", outputs, where)
         bounds = info["input_bounds"] or {}
         unknown = [k for k in bounds if k not in inputs]
         if unknown:
-            raise MetadataError(f"{path}: input_bounds name unknown inputs {unknown}")
+            raise MetadataError(f"{where}: input_bounds name unknown inputs {unknown}")
         parsed = {}
         for k, pair in bounds.items():
             lo, hi = (float(v) for v in pair)
             if math.isnan(lo) or math.isnan(hi) or lo > hi:
-                raise MetadataError(f"{path}: input_bounds[{k!r}] = {pair} is not a (low <= high) pair")
+                raise MetadataError(f"{where}: input_bounds[{k!r}] = {pair} is not a (low <= high) pair")
             parsed[k] = (lo, hi)
         return cls(inputs, outputs, in_off, in_fac, out_off, out_fac, parsed)

@@ -27,9 +27,19 @@ from idaes_ml.metrics import as_frame, check_finite
 from idaes_ml.nn.metadata import NetworkMetadata, info_path, onnx_path
 from idaes_ml.nn.network import ACTIVATIONS, ScaledNetwork, check_domain
 
-__all__ = ["OnnxNetwork", "load_network", "read_onnx"]
+__all__ = ["OnnxNetwork", "load_network", "onnx_from_bytes", "read_onnx"]
 
 _TORCH_ACTIVATION = {"Tanh": "tanh", "Sigmoid": "sigmoid", "Softplus": "softplus", "Relu": "relu"}
+
+
+def onnx_from_bytes(data: bytes, where: str | Path = "ONNX bytes") -> onnx.ModelProto:
+    """Parse and check a serialized ONNX model; a corrupt one raises :class:`MetadataError`."""
+    try:
+        model = onnx.load_from_string(data)
+        onnx.checker.check_model(model)
+    except Exception as exc:  # noqa: BLE001 - protobuf and checker raise many types
+        raise MetadataError(f"{where} is not a valid ONNX model: {exc}") from exc
+    return model
 
 
 def read_onnx(path: str | Path) -> onnx.ModelProto:
@@ -37,12 +47,7 @@ def read_onnx(path: str | Path) -> onnx.ModelProto:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"ONNX file {path} does not exist")
-    try:
-        model = onnx.load(str(path))
-        onnx.checker.check_model(model)
-    except Exception as exc:  # noqa: BLE001 - protobuf and checker raise many types
-        raise MetadataError(f"{path} is not a valid ONNX model: {exc}") from exc
-    return model
+    return onnx_from_bytes(path.read_bytes(), path)
 
 
 def _io_width(value_info) -> int | None:

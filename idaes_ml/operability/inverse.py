@@ -117,13 +117,13 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
     ais.check_labels(pm.input_labels)
     dos.check_labels(pm.output_labels)
     ais.require_volume()
-    if dos.volume == 0 and dos.dim > 1 and resolution != 1:
-        raise DataError(f"{dos.name} is degenerate (zero volume) over {list(dos.labels)}")
+    res = np.broadcast_to(np.asarray(resolution, int), (dos.dim,))
+    if not dos.volume > 0 and np.any(res > 1):  # a single desired point is fine, a flat grid is not
+        dos.require_volume()
     d = np.zeros(0) if disturbance is None else np.asarray(disturbance, float).ravel()
     if d.size != len(pm.disturbance_labels):
         raise DataError(f"dimension mismatch: model disturbances {list(pm.disturbance_labels)}, got {d.size} values")
     lo, hi = dos.polytope.bounds
-    res = np.broadcast_to(np.asarray(resolution, int), (dos.dim,))
     T = grid_points(lo, hi, res)
     width = np.where(hi > lo, hi - lo, 1.0)
     S = np.where(np.abs(T) > 1e-12, np.abs(T), width)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -31,7 +30,7 @@ from idaes.core.surrogate.base.surrogate_base import SurrogateBase
 
 from idaes_ml.errors import MetadataError
 from idaes_ml.io import atomic_write, write_json
-from idaes_ml.nn import OnnxNetwork, info_path, load_network, onnx_path
+from idaes_ml.nn import NetworkMetadata, OnnxNetwork, info_path, load_network, onnx_from_bytes, onnx_path
 from idaes_ml.surrogate.formulations import check_formulation, initialize_formulation, make_formulation
 from idaes_ml.surrogate.onnx_checks import check_onnx, io_sizes, normalize_onnx
 
@@ -188,11 +187,8 @@ class OnnxSurrogate(SurrogateBase):
             raise MetadataError(f"stream does not hold a saved {_FORMAT}: {type(exc).__name__}: {exc}") from exc
         if doc.get("format") != _FORMAT:
             raise MetadataError(f"stream holds format {doc.get('format')!r}, expected {_FORMAT!r}")
-        with tempfile.TemporaryDirectory() as tmp:
-            onnx_path(tmp, net_name).write_bytes(onnx_bytes)
-            write_json(info, info_path(tmp, net_name))
-            network = load_network(tmp, net_name)
-        network.source = None
+        network = OnnxNetwork(onnx_from_bytes(onnx_bytes, f"stream network {net_name!r}"),
+                              NetworkMetadata.from_dict(info, f"stream network {net_name!r}"), name=net_name)
         return cls(network, formulation=formulation or doc.get("formulation", "full_space"),
                    enforce_bounds=doc.get("enforce_bounds", False) if enforce_bounds is None else enforce_bounds)
 
