@@ -53,6 +53,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n-random", type=int, default=100)
     ap.add_argument("--chain", type=int, nargs="+", default=[1, 2, 4, 8])
+    ap.add_argument("--sd-iter", type=int, default=20, help="SequentialDecomposition iteration limit")
+    ap.add_argument("--tags", nargs="+", default=["before", "after"], choices=["before", "after"])
     args = ap.parse_args()
     logging.getLogger("pyomo").setLevel(logging.ERROR)
     logging.getLogger("idaes").setLevel(logging.ERROR)
@@ -60,7 +62,7 @@ def main() -> None:
     test = saved["test"]
     truth = truth_kpis(test)
     payload: dict = {"n_test": len(test)}
-    for tag in ("before", "after"):
+    for tag in args.tags:
         with Timer() as t_init:
             m, state, nom = nominal_ml_model(saved[tag], RESULTS / "cumene_nets" / tag)
         acc = heldout_accuracy(m, state, test)
@@ -75,7 +77,7 @@ def main() -> None:
             from_json(m, sd=state, wts=StoreSpec.value())
             eo_kpi = kpis(stream_values(m))
             try:
-                solve_sequential(m, iter_lim=20, tol=1e-5)
+                solve_sequential(m, iter_lim=args.sd_iter, tol=1e-5)
                 sd_kpi, sd_error = kpis(stream_values(m)), None
             except Exception as exc:  # noqa: BLE001 - reported, not hidden
                 sd_kpi, sd_error = None, f"{type(exc).__name__}: {exc}"

@@ -24,6 +24,7 @@ def main() -> None:
         plot_paired_polytopes(pp, dma_mr.INPUTS, dma_mr.OUTPUTS, OUT / f"dma_mr_aos_{kind}.png", dos=dos,
                               title=f"DMA-MR, {kind}")
     p1 = inverse_map(dma_mr.network_model(), ais, dos, 8)
+    print(f"P1 on the surrogate: {p1.success_rate:.0%} converged; statuses {p1.table['status'].value_counts().to_dict()}")
     plot_inverse(p1, OUT / "dma_mr_inverse_network.png", ais=ais, dos=dos)
     # smallest reactor volume (pi dt^2 L / 4) and shortest tube, each reaching >= 20 mg/h benzene
     print(intensify(p1, {"volume_cm3": lambda d: 3.14159 * d.dt**2 * d.L / 4, "length_cm": "L"},

@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     design = min_initiator_design(fm, mw_window=(1.5e5, 2.5e5), min_conversion=0.9)
     print("\nleast-initiator design:", design["recipe"])
     print(f"  Mw predicted {design['predicted_Mw']:.4g}, simulated {design['simulated_Mw']:.4g}; "
-          f"conversion predicted {design['predicted_conversion']:.3f}, simulated {design['simulated_conversion']:.3f}")
+          f"conversion predicted {design['predicted_conversion']:.3f}, simulated {design['simulated_conversion']:.3f}; "
+          f"meets spec: {design['meets_spec']} after {design['iterations']} NLP solve(s)")
 
 
 if __name__ == "__main__":

@@ -67,12 +67,6 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.out), n_points=args.points, seed=args.seed)
 
 
-def _invert(args: argparse.Namespace) -> int:
-    from flowsheets.polymerization.cli import invert_main
-
-    return invert_main(args.rest)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``idaes-ml``."""
     p = argparse.ArgumentParser(prog="idaes-ml", description=__doc__.splitlines()[0])
@@ -110,14 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=_demo)
 
-    i = sub.add_parser("invert", help="polymerization recipe inversion (see idaes-ml invert -h)", add_help=False)
-    i.add_argument("rest", nargs=argparse.REMAINDER)
-    i.set_defaults(func=_invert)
+    sub.add_parser("invert", help="polymerization recipe inversion (see idaes-ml invert -h)", add_help=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``idaes-ml`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "invert":  # its own parser, options passed through untouched
+        from flowsheets.polymerization.cli import invert_main
+
+        return invert_main(argv[1:])
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -81,3 +81,8 @@ def test_ground_truth_dask_equals_serial():
     dask = sample_dataset(3, seed=5, client=2, progress=False)
     assert (serial["status"] == "optimal").all()
     pd.testing.assert_frame_equal(serial, dask)
+
+
+def test_invert_passes_its_options_through(tmp_path, capsys):
+    assert main(["invert", "--target", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv" in capsys.readouterr().err

@@ -45,7 +45,7 @@ def simulate_episode(seed: int, n_steps: int = 60, hold: int = 6, outages: bool 
             d = Disturbance(cA0=rng.uniform(4.5, 5.8), T0=rng.uniform(100.0, 110.0), Tc_in=rng.uniform(88.0, 104.0),
                             F_total=net.supply(Disturbance()) * rng.uniform(0.6, 1.35),
                             offline=set(rng.choice(net.n, size=n_off, replace=False).tolist()))
-            pi.T_sp = rng.uniform(102.0, 121.0, net.n)
+            pi.T_sp = rng.uniform(102.0, 123.5, net.n)  # beyond T_max = 120 C: the model must know the limit region
             pi.split = rng.dirichlet(np.full(net.n_trains, 4.0))
             dither = rng.normal(0.0, 6.0, net.n)
         F, Fc, _ = pi(k, X, d)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import idaes.logger as idaeslog
 import pyomo.environ as pyo
@@ -95,6 +96,18 @@ def _guess_outlets(unit, inlets) -> None:
                 sv[name].set_value(v)
 
 
+@contextmanager
+def _same_fixed(unit):
+    """Restore which variables of ``unit`` (and its inlet ports) are fixed, whatever happens inside."""
+    snapshot = [(v, v.fixed) for v in unit.component_data_objects(pyo.Var, descend_into=True)]
+    try:
+        yield
+    finally:
+        for v, fixed in snapshot:
+            if v.fixed != fixed:
+                v.fixed = fixed
+
+
 def _init_unit(unit) -> None:
     """Fix the unit's inlets, guess its outlets (:func:`_guess_outlets`), solve the unit.
 
@@ -102,29 +115,23 @@ def _init_unit(unit) -> None:
     if that fails too the values are left for the flowsheet-level solve to correct.
     """
     inlets = _inlets(unit)
-    to_free = [v for p in inlets for v in p.iter_vars() if not v.fixed]
-    for v in to_free:
-        v.fix()
     res = None
-    try:
-        _guess_outlets(unit, inlets)
-        res = get_solver("ipopt", options=SOLVER_OPTIONS).solve(unit, load_solutions=False)
-    except (ValueError, RuntimeError, PyomoException) as exc:  # e.g. a trivially infeasible guess
-        _log.warning(f"{unit.name}: single solve failed ({exc}); trying its initialize")
-    finally:
-        for v in to_free:
-            v.unfix()
+    with _same_fixed(unit):
+        for p in inlets:
+            p.fix()
+        try:
+            _guess_outlets(unit, inlets)
+            res = get_solver("ipopt", options=SOLVER_OPTIONS).solve(unit, load_solutions=False)
+        except (ValueError, RuntimeError, PyomoException) as exc:  # e.g. a trivially infeasible guess
+            _log.warning(f"{unit.name}: single solve failed ({exc}); trying its initialize")
     if res is not None and str(res.solver.termination_condition) == "optimal":
         unit.model().solutions.load_from(res)
         return
-    free = [v for v in unit.component_data_objects(pyo.Var, descend_into=True) if not v.fixed]
-    try:
-        unit.initialize(outlvl=idaeslog.CRITICAL)
-    except InitializationError:
-        _log.warning(f"{unit.name} did not initialize; left to the flowsheet solve")
-    finally:  # an initialize that raises may leave state variables fixed
-        for v in free:
-            v.unfix()
+    with _same_fixed(unit):  # an initialize that raises may leave state variables fixed
+        try:
+            unit.initialize(outlvl=idaeslog.CRITICAL)
+        except (InitializationError, PyomoException, ValueError) as exc:
+            _log.warning(f"{unit.name} did not initialize ({type(exc).__name__}); left to the flowsheet solve")
 
 
 def _sd(m, iter_lim: int, tol: float, guesses: dict | None = None) -> SequentialDecomposition:

@@ -8,7 +8,7 @@ Carrasco & Lima (2017), "Novel operability-based approach for process design and
 intensification: application to a membrane reactor for direct methane aromatization",
 AIChE J. 63(3), 975-983 (rate constants k1 = 0.04 1/s, k1' = 6.40e6 cm3/(s mol),
 k2 = 4.20 1/s, k2' = 56.38 cm3/(s mol); Q_H2 = 0.01e-4 mol/(s cm2 atm^1/4), selectivity
-1500; feed 2/15 cm3/s CH4, sweep 1/6 cm3/s He), which adapt Iliuta et al. (2003) data.
+1500; feed 2/15 cm3/s CH4, sweep 1/6 cm3/s He), as also used in the opyrability DMA-MR example.
 
 Design inputs: tube length ``L`` (cm) and diameter ``dt`` (cm); outputs: benzene
 production ``F_C6H6`` (mg/h) and methane conversion ``X_CH4`` (%). The axial

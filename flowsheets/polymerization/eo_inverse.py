@@ -26,7 +26,7 @@ from scipy.stats import chi2
 from idaes_ml.errors import DataError
 from idaes_ml.inverse import DesignProblem, MisfitProblem, NetworkRef, identifiability_ranges, multistart
 
-from flowsheets.polymerization.data import RECIPE_BOUNDS, RECIPE_COLUMNS, to_recipe
+from flowsheets.polymerization.data import RECIPE_COLUMNS, to_recipe
 from flowsheets.polymerization.forward import ForwardModel, target_outputs
 from flowsheets.polymerization.mmd import LOG10_M, MMD_COLUMNS
 from flowsheets.polymerization.simulator import simulate
@@ -112,8 +112,8 @@ def min_initiator_design(fm: ForwardModel, mw_window: tuple[float, float], min_c
     for it in range(refine + 1):
         bounds = {"log10_Mw": (float(np.log10(lo)) + mw_bias, float(np.log10(hi)) + mw_bias),
                   "conversion": (min_conversion + conv_bias, None)}
-        ms = multistart(DesignProblem(net, cost={"cAIBN_0": 1.0}, output_bounds=bounds),
-                        n_starts=n_starts, seed=seed, client=client, progress=False, desc="design")
+        problem = DesignProblem(net, cost={"cAIBN_0": 1.0}, output_bounds=bounds)
+        ms = multistart(problem, n_starts=n_starts, seed=seed, client=client, progress=False, desc="design")
         best = ms.best
         sim = simulate(to_recipe(best.x))
         mw_ok, conv_ok = lo <= sim.Mw <= hi, sim.conversion >= min_conversion
@@ -123,11 +123,12 @@ def min_initiator_design(fm: ForwardModel, mw_window: tuple[float, float], min_c
             mw_bias += best.y["log10_Mw"] - float(np.log10(sim.Mw))
         if not conv_ok:
             conv_bias += best.y["conversion"] - sim.conversion
+    low, high = problem.box()["cAIBN_0"]
     return {"recipe": best.x, "predicted_Mw": 10 ** best.y["log10_Mw"],
             "predicted_conversion": best.y["conversion"], "simulated_Mw": sim.Mw,
             "simulated_conversion": sim.conversion, "meets_spec": bool(mw_ok and conv_ok),
             "iterations": it + 1, "starts": ms.table(),
-            "at_initiator_lower_bound": bool(best.x["cAIBN_0"] <= RECIPE_BOUNDS["cAIBN_0"][0] * (1 + 1e-3))}
+            "at_initiator_lower_bound": bool(best.x["cAIBN_0"] <= low + 1e-3 * (high - low))}
 
 
 def mmd_plot(target_mmd: np.ndarray, curves: dict[str, np.ndarray], path, title: str | None = None):
