@@ -5,7 +5,7 @@
 ``pyrolysis_closure.py`` gives the a-posteriori runs of its learning curve a fixed
 budget of epochs; here they train until early stopping (patience 30) so that the
 data-efficiency comparison is not a training-budget artefact. Uses the cached
-ground truth of ``pyrolysis_closure.py``; writes ``results/pyrolysis_small_data.json``.
+ground truth of ``pyrolysis_closure.py``; writes ``results/pyrolysis_small_data_n<sizes>.json``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def main() -> None:
     summary = {str(n): {k: {"mean": float(np.mean([r[k] for r in rows if r["n"] == n])),
                             "std": float(np.std([r[k] for r in rows if r["n"] == n]))}
                         for k in ("a_priori_test", "a_posteriori_test")} for n in args.sizes}
-    print(write_result("pyrolysis_small_data", {"epochs": args.epochs, "runs": rows, "summary": summary}))
+    name = "pyrolysis_small_data_n" + "_".join(map(str, args.sizes))
+    print(write_result(name, {"epochs": args.epochs, "runs": rows, "summary": summary}))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from idaes_ml.closure import ClosureProblem, baseline_network, fit_a_priori, train_a_posteriori, yield_mse
-from idaes_ml.errors import DataError
+from idaes_ml.errors import DataError, SolveFailedError
 
 TIMES = np.linspace(0.0, 2.0, 9)
 
@@ -59,6 +59,16 @@ def test_a_posteriori_learns_the_rate_map_through_the_solver():
         end = yield_mse(problem.simulate(net.torch_forward(torch.tensor(X.to_numpy())), torch.tensor(ctx)), Y)
     assert end.mean() < 0.02 * start.mean()
     assert np.allclose(net.predict(X)["k"], true_rate(X["x"]), atol=0.05)
+
+
+def test_a_posteriori_names_the_conditions_of_a_failed_solve():
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0]})
+    bad = ClosureProblem(rhs=lambda t, y, k, ctx: -k * y * torch.where(ctx > 1.5, float("nan"), 1.0),
+                         initial_state=lambda ctx: torch.ones_like(ctx), observe=lambda s: s.permute(1, 0, 2),
+                         times=TIMES)
+    net = baseline_network(X, {"k": 1.0}, hidden=(4,))
+    with pytest.raises(SolveFailedError, match=r"conditions \[\{'x': 2.0\}\]"):
+        train_a_posteriori(net, bad, X, X.to_numpy(), np.ones((3, len(TIMES), 1)), epochs=1, progress=False)
 
 
 def test_a_posteriori_rejects_bad_data():

@@ -18,6 +18,8 @@ from idaes.core.util.exceptions import InitializationError
 from pyomo.common.errors import PyomoException
 from pyomo.network import Arc, Port, SequentialDecomposition
 
+from idaes_ml.unit_models.surrogate_unit import units_out_of_domain
+
 _log = idaeslog.getLogger(__name__)
 
 from flowsheets.cumene.flowsheet import FIXED, check_structure, tear_arcs
@@ -98,14 +100,22 @@ def _guess_outlets(unit, inlets) -> None:
 
 @contextmanager
 def _same_fixed(unit):
-    """Restore which variables of ``unit`` (and its inlet ports) are fixed, whatever happens inside."""
-    snapshot = [(v, v.fixed) for v in unit.component_data_objects(pyo.Var, descend_into=True)]
+    """Restore which variables of ``unit`` are fixed and which constraints/blocks are active.
+
+    An initialization that raises half-way may leave state variables fixed or
+    constraints deactivated; this puts the unit's structure back.
+    """
+    fixed = [(v, v.fixed) for v in unit.component_data_objects(pyo.Var, descend_into=True)]
+    active = [(c, c.active) for c in unit.component_data_objects((pyo.Constraint, pyo.Block), descend_into=True)]
     try:
         yield
     finally:
-        for v, fixed in snapshot:
-            if v.fixed != fixed:
-                v.fixed = fixed
+        for v, was in fixed:
+            if v.fixed != was:
+                v.fixed = was
+        for c, was in active:
+            if c.active != was:
+                c.activate() if was else c.deactivate()
 
 
 def _init_unit(unit) -> None:
@@ -153,6 +163,9 @@ def initialize(m, guesses: dict | None = None) -> None:
 def solve(m, tee: bool = False, options: dict | None = None, square: bool = True) -> dict:
     """Solve the whole flowsheet equation-oriented with Ipopt; returns status and time.
 
+    On failure ``out_of_domain`` maps each SurrogateUnit outside its training domain at
+    the last iterate to ``{input: (value, low, high)}``.
+
     ``square=False`` (optimization) skips the zero-degrees-of-freedom check.
     """
     check_structure(m, square=square)
@@ -164,8 +177,10 @@ def solve(m, tee: bool = False, options: dict | None = None, square: bool = True
     ok = term in (pyo.TerminationCondition.optimal, pyo.TerminationCondition.locallyOptimal)
     if ok or res.solution:
         m.solutions.load_from(res)
-    return {"status": "optimal" if ok else str(term), "seconds": seconds,
-            "message": str(res.solver.message or "")}
+    out = {"status": "optimal" if ok else str(term), "seconds": seconds, "message": str(res.solver.message or "")}
+    if not ok:  # name the network units whose inputs left their training domain at the last iterate
+        out["out_of_domain"] = units_out_of_domain(m.fs)
+    return out
 
 
 def solve_sequential(m, iter_lim: int = 40, tol: float = 1e-5, guesses: dict | None = None) -> dict:

@@ -26,7 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from idaes_ml.closure.problem import ClosureProblem
-from idaes_ml.errors import DataError
+from idaes_ml.errors import DataError, SolveFailedError
 from idaes_ml.metrics import as_frame, check_finite
 from idaes_ml.nn import ScaledNetwork, build_mlp
 from idaes_ml.nn.network import scaler_from_data
@@ -102,6 +102,10 @@ def train_a_posteriori(
 
     Returns:
         :class:`TrainingResult`; ``net`` holds the weights of the best epoch.
+
+    Raises:
+        SolveFailedError: the reduced model could not be integrated for some
+            samples; the message names their conditions.
     """
     X = as_frame(X, labels=net.input_labels)
     Y = np.asarray(Y, dtype=float)
@@ -128,7 +132,11 @@ def train_a_posteriori(
         total = 0.0
         for idx in torch.randperm(len(X), generator=gen).split(bs):
             opt.zero_grad()
-            loss = _loss(net, problem, x_t[idx], c_t[idx], y_t[idx])
+            try:
+                loss = _loss(net, problem, x_t[idx], c_t[idx], y_t[idx])
+            except SolveFailedError as exc:
+                bad = X.iloc[idx[getattr(exc, "rows", [])].numpy()].to_dict("records")
+                raise SolveFailedError(f"epoch {epoch}: {exc}; conditions {bad}", status=exc.status) from exc
             loss.backward()
             opt.step()
             total += float(loss.detach()) * len(idx)

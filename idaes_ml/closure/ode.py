@@ -125,8 +125,8 @@ def implicit_solve(
         max_halvings: a failed step is retried as two backward-Euler half steps, this deep.
 
     Raises:
-        SolveFailedError: a step failed even after halving; the message names the
-            sample rows and the time, ``status`` is ``"newton"``.
+        SolveFailedError: a step failed even after halving; the message and the
+            ``rows`` attribute name the sample rows, ``status`` is ``"newton"``.
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} not supported; choose from {METHODS}")
@@ -169,8 +169,10 @@ def _halved(rhs, jac, t0, h, y, args, opts, depth):
             y, J_f = _newton(rhs, jac, t1, half, y, y, J_f, args, **opts)
         except _StepFailed as exc:
             if depth <= 1:
-                raise SolveFailedError(
+                err = SolveFailedError(
                     f"implicit step failed at t={float(t1):.6g} for sample rows {exc.rows.tolist()}",
-                    status="newton") from None
+                    status="newton")
+                err.rows = exc.rows.tolist()  # positions in the batch, for callers to name the inputs
+                raise err from None
             y, J_f = _halved(rhs, jac, t1 - half, half, y, args, opts, depth - 1)
     return y, J_f
