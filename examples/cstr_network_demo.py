@@ -12,7 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 from flowsheets.cstr_network.control import PIBaseline, design_state
 from flowsheets.cstr_network.learned import (DISTURBANCES, DT, INPUTS, STATES, generate_transitions, load_reactor_model,

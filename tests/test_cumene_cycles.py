@@ -70,7 +70,7 @@ def test_solvers_reach_exact_fixed_point(method):
     feed = torch.tensor([[1.0, 0.0], [2.0, 0.5]], dtype=torch.float64)
     G = lambda x: g.tear_map(x, {"feed": feed})  # noqa: E731
     # L-BFGS minimizes the squared residual: it stalls near sqrt(machine eps) of the residual
-    tol = 1e-7 if method == "lbfgs" else 1e-9
+    tol = 1e-6 if method == "lbfgs" else 1e-9
     res = solve(G, torch.zeros(2, 4, dtype=torch.float64), method=method, tol=tol, max_iter=200)
     assert bool(res.converged.all()), (method, res.history[-1])
     for row in range(2):
