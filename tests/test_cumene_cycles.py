@@ -74,7 +74,7 @@ def test_solvers_reach_exact_fixed_point(method):
     res = solve(G, torch.zeros(2, 4, dtype=torch.float64), method=method, tol=tol, max_iter=200)
     assert bool(res.converged.all()), (method, res.history[-1])
     for row in range(2):
-        np.testing.assert_allclose(res.x[row].numpy(), _exact(feed[row].numpy()), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(res.x[row].numpy(), _exact(feed[row].numpy()), rtol=100 * tol, atol=1e-8)
     if method == "newton":  # linear problem: one Newton step
         assert int(res.iterations.max()) <= 2
 

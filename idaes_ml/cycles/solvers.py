@@ -118,7 +118,9 @@ def _lbfgs(G, x0, scale, tol, max_iter, inner=5, **_):
         def closure():
             opt.zero_grad()
             zs = z * scale
-            loss = (((G(zs) - zs) / scale) ** 2).sum()
+            r = (G(zs) - zs) / scale
+            r = torch.where(torch.isfinite(r), r, torch.zeros_like(r))  # a diverged row must not poison the batch
+            loss = (r ** 2).sum()
             loss.backward()
             return loss
 

@@ -61,8 +61,13 @@ def solve_model(m: pyo.ConcreteModel, options: dict | None = None) -> tuple[bool
     tc = res.solver.termination_condition
     ok = tc in _OK
     if ok:
-        logging.getLogger("pyomo.core").setLevel(logging.ERROR)  # round-off past bounds is not news
-        m.solutions.load_from(res)
+        log = logging.getLogger("pyomo.core")
+        level = log.level
+        log.setLevel(logging.ERROR)  # Ipopt's round-off past a bound (W1002) is not news
+        try:
+            m.solutions.load_from(res)
+        finally:
+            log.setLevel(level)
     return ok, str(tc), time.perf_counter() - t0
 
 
