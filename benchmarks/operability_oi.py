@@ -1,6 +1,6 @@
 """Operability-index time vs grid resolution (shower in 2-D, an affine 3-D map), and MILP time per layer.
 
-    python -m benchmarks.operability_oi
+    python benchmarks/operability_oi.py
 
 Writes benchmarks/results/operability_oi.json.
 """
@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from benchmarks._common import write_result
+from _common import write_result
 from flowsheets.operability import shower
 from idaes_ml.operability import FunctionModel, PairedPolytopes, Region, forward_map, multilayer_design, oi_output
 

@@ -1,6 +1,6 @@
 """P1 inverse mapping over DOS grids: shower (Pyomo) and DMA-MR network surrogate, serial vs Dask.
 
-    python -m benchmarks.operability_p1 [--sizes 10 30] [--cases shower dma_mr] [--workers 2]
+    python benchmarks/operability_p1.py [--sizes 10 30] [--cases shower dma_mr] [--workers 2]
 
 Writes benchmarks/results/operability_p1.json: total time, time per point and success
 rate for each case, grid size and executor (serial, Dask LocalCluster with 2 workers),
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from benchmarks._common import write_result
+from _common import write_result
 from flowsheets.operability import dma_mr, shower
 from idaes_ml.operability import Region, inverse_map
 

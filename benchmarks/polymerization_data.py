@@ -9,14 +9,12 @@ version) and ``results/polymerization_data.json`` (sizes, failures, wall time).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import RESULTS, Timer, write_result  # noqa: E402
-from flowsheets.polymerization.data import generate_dataset, save_dataset  # noqa: E402
-from flowsheets.polymerization.simulator import SIMULATOR_VERSION  # noqa: E402
+from _common import RESULTS, Timer, write_result
+from flowsheets.polymerization.data import generate_dataset, save_dataset
+from flowsheets.polymerization.simulator import SIMULATOR_VERSION
 
 SETS = {"train": (432, 1), "heldout": (200, 2), "forward": (3000, 3)}  # name: (n, LHS seed)
 

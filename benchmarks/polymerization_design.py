@@ -9,14 +9,11 @@ and (if the simulator misses a spec) constraint-shift refinement.  Writes
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import RESULTS, Timer, write_result  # noqa: E402
-from flowsheets.polymerization.eo_inverse import min_initiator_design  # noqa: E402
-from flowsheets.polymerization.forward import ForwardModel  # noqa: E402
+from _common import RESULTS, Timer, write_result
+from flowsheets.polymerization.eo_inverse import min_initiator_design
+from flowsheets.polymerization.forward import ForwardModel
 
 WINDOWS = [(5e4, 1e5), (1.5e5, 2.5e5), (4e5, 6e5)]  # g/mol
 

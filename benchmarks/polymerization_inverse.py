@@ -14,23 +14,20 @@ under ``results/polymerization_inverse/``.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import RESULTS, Timer, write_result  # noqa: E402
-from benchmarks.polymerization_data import data_path  # noqa: E402
-from flowsheets.polymerization.data import RECIPE_BOUNDS, RECIPE_COLUMNS, load_dataset, out_of_domain  # noqa: E402
-from flowsheets.polymerization.direct_inverse import fit_direct, seed_table  # noqa: E402
-from flowsheets.polymerization.eo_inverse import invert_target, mmd_plot, resimulate  # noqa: E402
-from flowsheets.polymerization.forward import ForwardModel, train_forward  # noqa: E402
-from flowsheets.polymerization.mmd import MMD_COLUMNS  # noqa: E402
-from idaes_ml.plotting import parity_plot  # noqa: E402
+from _common import RESULTS, Timer, write_result
+from polymerization_data import data_path
+from flowsheets.polymerization.data import RECIPE_BOUNDS, RECIPE_COLUMNS, load_dataset, out_of_domain
+from flowsheets.polymerization.direct_inverse import fit_direct, seed_table
+from flowsheets.polymerization.eo_inverse import invert_target, mmd_plot, resimulate
+from flowsheets.polymerization.forward import ForwardModel, train_forward
+from flowsheets.polymerization.mmd import MMD_COLUMNS
+from idaes_ml.plotting import parity_plot
 
 SEED = {  # seed 002, Tables 1-3: (relative MAE, R2) per parameter and global R2
     "rf_mmd": {"cBA_0": (0.0539, 0.9445), "cAIBN_0": (0.2477, 0.1851), "temp": (0.1610, 0.5685),
