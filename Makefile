@@ -25,10 +25,10 @@ demo: setup
 	$(VENV)/bin/idaes-ml demo
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --durations=15
 
 test-fast: setup
-	$(PY) -m pytest -n 2 --dist loadfile -m "not slow"
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile -m "not slow"
 
 bench: setup
 	$(PY) benchmarks/run_all.py

@@ -1,0 +1,66 @@
+"""Run every benchmark in dependency order (``make bench``); each writes JSON to ``results/``.
+
+    .venv/bin/python benchmarks/run_all.py [--only PREFIX ...]
+
+Hours of CPU in total on a 2-core machine; ``--only nn_ solver_`` runs a subset.
+A failing script is reported and the others still run; the exit code is the
+number of failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+#: (script, arguments) in the order their inputs require.
+PLAN: list[tuple[str, list[str]]] = [
+    ("solver_overhead.py", []),
+    ("nn_embedding.py", []),
+    ("cumene_data.py", ["--n", "160"]),
+    ("cumene_cycles.py", []),
+    ("cumene_eo.py", []),
+    ("operability_oi.py", []),
+    ("operability_p1.py", ["--sizes", "10", "30", "--cases", "shower"]),
+    ("polymerization_data.py", []),
+    ("polymerization_inverse.py", []),
+    ("polymerization_design.py", []),
+    ("pyrolysis_closure.py", []),
+    ("pyrolysis_small_data.py", []),
+    ("pyrolysis_design.py", []),
+    ("pyrolysis_plots.py", []),
+    ("cstr_network_dynamics.py", ["20", "300"]),
+    ("cstr_network_compare.py", ["40", "16", "structured", "hot_feed_surge", "reactor_offline", "coolant_warm"]),
+    ("cstr_network_operability.py", []),
+    ("cstr_network_scale.py", []),
+]
+
+
+def main() -> int:
+    """Run the plan (or the scripts whose names start with ``--only`` prefixes)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", nargs="*", default=None)
+    args = ap.parse_args()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    failures = []
+    for script, script_args in PLAN:
+        if args.only and not any(script.startswith(p) for p in args.only):
+            continue
+        t0 = time.perf_counter()
+        print(f"== {script} {' '.join(script_args)}", flush=True)
+        rc = subprocess.call([sys.executable, str(HERE / script), *script_args], env=env)
+        print(f"== {script}: exit {rc} after {time.perf_counter() - t0:.0f} s", flush=True)
+        if rc:
+            failures.append(script)
+    if failures:
+        print(f"failed: {failures}")
+    return len(failures)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
