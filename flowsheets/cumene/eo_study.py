@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 from idaes.core.util.model_serializer import StoreSpec, from_json, to_json
+from pyomo.network import Arc
 
 from idaes_ml.unit_models.surrogate_unit import units_out_of_domain
 
@@ -57,7 +58,7 @@ def random_tear_robustness(m, state, n: int, seed: int = 0, spread: float = 1.0)
     for _ in range(n):
         from_json(m, sd=state, wts=StoreSpec.value())
         for port, vals in ref.items():
-            src = next(a.source for a in m.component_data_objects(pyo.network.Arc) if a.destination is port)
+            src = next(a.source for a in m.component_data_objects(Arc) if a.destination is port)
             for p in (port, src):
                 for c in COMPONENTS:
                     p.flow_mol_comp[0, c].set_value(vals[c] * rng.uniform(0.0, 1.0 + spread))
