@@ -51,33 +51,12 @@ def chain(n: int) -> pyo.ConcreteModel:
 
 
 def flash_flowsheet() -> pyo.ConcreteModel:
-    """Mixer -> Heater -> Flash with IDAES's BT_ideal benzene/toluene package."""
-    from idaes.core import FlowsheetBlock
-    from idaes.models.properties.modular_properties import GenericParameterBlock
-    from idaes.models.properties.modular_properties.examples.BT_ideal import configuration
-    from idaes.models.unit_models import Flash, Heater, Mixer
-    from pyomo.network import Arc
+    """The demo's Mixer -> Heater -> Flash (IDAES BT_ideal package), initialized at mid conditions."""
+    from flowsheets.flash_demo.ground_truth import FEED_BOUNDS_MID, build_flowsheet, initialize_flowsheet, set_conditions
 
-    m = pyo.ConcreteModel()
-    m.fs = FlowsheetBlock(dynamic=False)
-    m.fs.props = GenericParameterBlock(**configuration)
-    m.fs.mix = Mixer(property_package=m.fs.props, num_inlets=2)
-    m.fs.heat = Heater(property_package=m.fs.props, has_pressure_change=False)
-    m.fs.flash = Flash(property_package=m.fs.props, has_pressure_change=True)
-    m.fs.s1 = Arc(source=m.fs.mix.outlet, destination=m.fs.heat.inlet)
-    m.fs.s2 = Arc(source=m.fs.heat.outlet, destination=m.fs.flash.inlet)
-    pyo.TransformationFactory("network.expand_arcs").apply_to(m)
-    for inlet, z in ((m.fs.mix.inlet_1, 0.6), (m.fs.mix.inlet_2, 0.3)):
-        inlet.flow_mol.fix(1.0)
-        inlet.temperature.fix(300.0)
-        inlet.pressure.fix(101325.0)
-        inlet.mole_frac_comp[0, "benzene"].fix(z)
-        inlet.mole_frac_comp[0, "toluene"].fix(1 - z)
-    m.fs.heat.outlet.temperature.fix(368.0)
-    m.fs.flash.heat_duty.fix(0.0)
-    m.fs.flash.deltaP.fix(0.0)
-    for unit in (m.fs.mix, m.fs.heat, m.fs.flash):
-        unit.initialize()
+    m = build_flowsheet()
+    set_conditions(m, FEED_BOUNDS_MID)
+    initialize_flowsheet(m)
     return m
 
 

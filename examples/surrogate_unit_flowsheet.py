@@ -68,9 +68,7 @@ for cond in latin_hypercube(gt.CONDITION_BOUNDS, 5, seed=11).to_dict("records"):
     assert degrees_of_freedom(m) == 0
     m.fs.mix.initialize()
     for arc, unit in ((m.fs.s01, m.fs.heat), (m.fs.s02, m.fs.flash)):
-        for name, var in arc.destination.vars.items():
-            for idx, v in var.items():
-                v.set_value(pyo.value(arc.source.vars[name][idx]))
+        gt.propagate(arc)
         unit.initialize()
     status = get_solver().solve(m).solver.termination_condition
     f = m.fs.flash

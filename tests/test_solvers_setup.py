@@ -107,35 +107,16 @@ def test_milp(name):
 
 def test_idaes_flowsheet_with_get_solver(tmp_path):
     """Mixer -> Heater -> Flash, benzene/toluene ideal VLE (IDAES BT_ideal config)."""
-    from idaes.core import FlowsheetBlock
     from idaes.core.solvers import get_solver
     from idaes.core.util.model_statistics import degrees_of_freedom
-    from idaes.models.properties.modular_properties import GenericParameterBlock
-    from idaes.models.properties.modular_properties.examples.BT_ideal import configuration
-    from idaes.models.unit_models import Flash, Heater, Mixer
-    from pyomo.network import Arc
 
-    m = pyo.ConcreteModel()
-    m.fs = FlowsheetBlock(dynamic=False)
-    m.fs.props = GenericParameterBlock(**configuration)
-    m.fs.mix = Mixer(property_package=m.fs.props, num_inlets=2)
-    m.fs.heat = Heater(property_package=m.fs.props, has_pressure_change=False)
-    m.fs.flash = Flash(property_package=m.fs.props, has_pressure_change=True)
-    m.fs.s1 = Arc(source=m.fs.mix.outlet, destination=m.fs.heat.inlet)
-    m.fs.s2 = Arc(source=m.fs.heat.outlet, destination=m.fs.flash.inlet)
-    pyo.TransformationFactory("network.expand_arcs").apply_to(m)
-    for inlet, z_benzene in ((m.fs.mix.inlet_1, 0.6), (m.fs.mix.inlet_2, 0.3)):
-        inlet.flow_mol.fix(1.0)
-        inlet.temperature.fix(300.0)
-        inlet.pressure.fix(101325.0)
-        inlet.mole_frac_comp[0, "benzene"].fix(z_benzene)
-        inlet.mole_frac_comp[0, "toluene"].fix(1 - z_benzene)
-    m.fs.heat.outlet.temperature.fix(368.0)
-    m.fs.flash.heat_duty.fix(0.0)
-    m.fs.flash.deltaP.fix(0.0)
+    from flowsheets.flash_demo.ground_truth import build_flowsheet, initialize_flowsheet, set_conditions
+
+    m = build_flowsheet()
+    set_conditions(m, {"feed_a_flow": 1.0, "feed_a_x_benzene": 0.6, "feed_b_flow": 1.0,
+                       "feed_b_x_benzene": 0.3, "heater_T": 368.0, "flash_deltaP": 0.0})
     assert degrees_of_freedom(m) == 0
-    for unit in (m.fs.mix, m.fs.heat, m.fs.flash):
-        unit.initialize()
+    initialize_flowsheet(m)
     res = get_solver().solve(m)
     assert res.solver.termination_condition == TerminationCondition.optimal
     vap, liq = m.fs.flash.vap_outlet, m.fs.flash.liq_outlet

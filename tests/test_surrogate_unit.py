@@ -17,6 +17,7 @@ from pyomo.network import Arc
 
 import idaes.core.util.scaling as iscale
 from idaes.core.scaling import get_scaling_factor, set_scaling_factor
+from flowsheets.flash_demo.ground_truth import propagate
 from idaes_ml.nn import MLPRegressor, ScaledNetwork, export_onnx
 from idaes_ml.sampling import latin_hypercube
 from idaes_ml.surrogate import OnnxSurrogate
@@ -81,9 +82,7 @@ def set_feeds(m, feeds=((1.2, 0.7), (1.0, 0.3)), heater_T=368.0, deltaP=-10000.0
 def initialize_sequential(m) -> None:
     m.fs.mix.initialize()
     for arc, unit in ((m.fs.s01, m.fs.heat), (m.fs.s02, m.fs.flash)):
-        for name, var in arc.destination.vars.items():
-            for idx, v in var.items():
-                v.set_value(pyo.value(arc.source.vars[name][idx]))
+        propagate(arc)
         unit.initialize()
 
 
