@@ -205,6 +205,8 @@ def test_outlet_variable_as_specification(flash_net):
      r"no index \[xylene\]"),
     ({"outputs": FLASH_OUTPUTS | {"vap_x_benzene": "mole_frac_comp[benzene]"}}, "must name its outlet"),
     ({"outlet_rules": {"temperature": "deltaP"}}, "deltaP only for pressure"),
+    ({"outlet_rules": {"liq_outlet.mole_frac_comp[toluene]": "complement"}},
+     r"keys \['liq_outlet.mole_frac_comp\[toluene\]'\] name no outlet state variable"),
 ])
 def test_mismatched_bindings_are_named(flash_net, change, message):
     with pytest.raises(ConfigurationError, match=message):

@@ -20,9 +20,9 @@ from flowsheets.cumene.units import kpis, stream_values
 __all__ = ["nominal_ml_model", "heldout_accuracy", "random_tear_robustness", "optimize"]
 
 
-def nominal_ml_model(models, directory):
+def nominal_ml_model(models, directory, enforce_bounds: bool = False):
     """Network flowsheet initialized and solved at the nominal point, and its saved state."""
-    m = build_ml_flowsheet(models, directory)
+    m = build_ml_flowsheet(models, directory, enforce_bounds)
     set_ml_conditions(m, NOMINAL)
     initialize(m)
     res = solve(m)

@@ -48,7 +48,7 @@ def export_networks(models: dict[str, UnitModel], directory) -> dict[str, float]
     return out
 
 
-def _surrogate_unit(fs, unit: str, um: UnitModel, directory: Path):
+def _surrogate_unit(fs, unit: str, um: UnitModel, directory: Path, enforce_bounds: bool):
     spec = UNITS[unit]
     (inlet,) = spec["inlets"]
     inputs, unit_vars = {}, {}
@@ -72,11 +72,14 @@ def _surrogate_unit(fs, unit: str, um: UnitModel, directory: Path):
             rules[out] = "equal_to_inlet"
     return SurrogateUnit(property_package=fs.props, surrogate=OnnxSurrogate.load(str(directory), unit),
                          outlet_list=spec["outlets"], inputs=inputs, outputs=outputs,
-                         unit_variables=unit_vars, outlet_rules=rules)
+                         unit_variables=unit_vars, outlet_rules=rules, enforce_bounds=enforce_bounds)
 
 
-def build_ml_flowsheet(models: dict[str, UnitModel], directory) -> pyo.ConcreteModel:
-    """The cumene topology of :mod:`.flowsheet` with the exported networks as units."""
+def build_ml_flowsheet(models: dict[str, UnitModel], directory, enforce_bounds: bool = False) -> pyo.ConcreteModel:
+    """The cumene topology of :mod:`.flowsheet` with the exported networks as units.
+
+    ``enforce_bounds`` keeps every network input inside its training box during the solve.
+    """
     directory = Path(directory)
     m = pyo.ConcreteModel(name="cumene_ml")
     m.fs = fs = FlowsheetBlock(dynamic=False)
@@ -89,7 +92,7 @@ def build_ml_flowsheet(models: dict[str, UnitModel], directory) -> pyo.ConcreteM
         elif models[unit].network is None:
             setattr(fs, unit, Heater(property_package=fs.props, has_pressure_change=False))
         else:
-            setattr(fs, unit, _surrogate_unit(fs, unit, models[unit], directory))
+            setattr(fs, unit, _surrogate_unit(fs, unit, models[unit], directory, enforce_bounds))
     for i, ((src, out), (dst, inl)) in enumerate(EDGES.items()):
         setattr(fs, f"arc_{src}_{out}", Arc(source=getattr(getattr(fs, src), out),
                                              destination=getattr(getattr(fs, dst), inl)))

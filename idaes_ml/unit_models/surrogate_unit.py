@@ -223,6 +223,13 @@ class SurrogateUnitData(UnitModelBlockData):
                                                                               for r in rs]}
         self._rules: dict[str, tuple[str, str, tuple[str, ...], str]] = {}
         t0 = time.first()
+        known = {key for outlet in cfg.outlet_list for name in self._state(outlet)[t0].define_state_vars()
+                 for key in (name, f"{outlet}.{name}")}
+        unknown = sorted(k for k in cfg.outlet_rules if k not in known)
+        if unknown:
+            raise ConfigurationError(
+                f"{self.name}: outlet_rules keys {unknown} name no outlet state variable; keys are whole "
+                f"variables, 'name' or 'outlet.name' (per-index rules are not supported): {sorted(known)}")
         for outlet in cfg.outlet_list:
             for name, var in self._state(outlet)[t0].define_state_vars().items():
                 rule = cfg.outlet_rules.get(f"{outlet}.{name}", cfg.outlet_rules.get(name))
@@ -282,13 +289,15 @@ class SurrogateUnitData(UnitModelBlockData):
         solve_log = idaeslog.getSolveLogger(self.name, outlvl, tag="unit")
         flags = self.properties_in.initialize(outlvl=outlvl, optarg=optarg, solver=solver,
                                               state_args=state_args, hold_state=True)
-        self.set_values_from_network()
-        for outlet in self.config.outlet_list:
-            self._state(outlet).initialize(outlvl=outlvl, optarg=optarg, solver=solver, hold_state=False)
-        init_log.info_high("Initialization Step 1 (network evaluation) complete.")
-        with idaeslog.solver_log(solve_log, idaeslog.DEBUG) as slc:
-            results = get_solver(solver, optarg).solve(self, tee=slc.tee)
-        self.properties_in.release_state(flags, outlvl)
+        try:
+            self.set_values_from_network()
+            for outlet in self.config.outlet_list:
+                self._state(outlet).initialize(outlvl=outlvl, optarg=optarg, solver=solver, hold_state=False)
+            init_log.info_high("Initialization Step 1 (network evaluation) complete.")
+            with idaeslog.solver_log(solve_log, idaeslog.DEBUG) as slc:
+                results = get_solver(solver, optarg).solve(self, tee=slc.tee)
+        finally:  # the inlet is released even when a step raises
+            self.properties_in.release_state(flags, outlvl)
         if not check_optimal_termination(results):
             raise InitializationError(f"{self.name} failed to initialize: {results.solver.termination_condition}")
         init_log.info(f"Initialization complete: {idaeslog.condition(results)}")
