@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="end-to-end demo: flowsheet data -> surrogate -> hybrid EO solve")
     d.add_argument("--out", default="outputs/demo")
-    d.add_argument("--points", type=int, default=120)
+    d.add_argument("--points", type=int, default=80)
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=_demo)
 
