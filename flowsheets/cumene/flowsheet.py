@@ -169,12 +169,11 @@ def tear_arcs(m) -> list:
     return [a for end in ends for a in m.component_data_objects(Arc, descend_into=True) if a.destination is end]
 
 
-def set_conditions(m, cond: dict[str, float]) -> None:
-    """Fix the degrees of freedom to the operating point ``cond`` (keys of CONDITION_BOUNDS)."""
+def fix_feeds(fs, cond: dict[str, float]) -> None:
+    """Fix the benzene and propylene (+ propane) feeds of ``cond`` and the feed mixer pressure."""
     missing = [k for k in CONDITION_BOUNDS if k not in cond]
     if missing:
         raise KeyError(f"operating point lacks {missing}")
-    fs, tr = m.fs, FIXED["trace"]
     feeds = {
         fs.M101.benzene_feed: {"benzene": cond["benzene_feed"]},
         fs.M101.propylene_feed: {"propylene": (1 - FIXED["propane_in_c3"]) * cond["propylene_feed"],
@@ -182,10 +181,16 @@ def set_conditions(m, cond: dict[str, float]) -> None:
     }
     for port, flows in feeds.items():
         for c in COMPONENTS:
-            port.flow_mol_comp[0, c].fix(flows.get(c, tr))
+            port.flow_mol_comp[0, c].fix(flows.get(c, FIXED["trace"]))
         port.temperature[0].fix(FIXED["feed_T"])
         port.pressure[0].fix(FIXED["reactor_P"])
     fs.M101.outlet.pressure[0].fix(FIXED["reactor_P"])
+
+
+def set_conditions(m, cond: dict[str, float]) -> None:
+    """Fix the degrees of freedom to the operating point ``cond`` (keys of CONDITION_BOUNDS)."""
+    fs = m.fs
+    fix_feeds(fs, cond)
     fs.H101.outlet.temperature[0].fix(cond["reactor_T"])
     for name in reactor_names(fs.n_reactors):
         r = getattr(fs, name)

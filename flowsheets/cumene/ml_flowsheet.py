@@ -27,9 +27,9 @@ from idaes_ml.surrogate import OnnxSurrogate
 from idaes_ml.unit_models import SurrogateUnit
 from idaes_ml.unit_models.surrogate_unit import SurrogateUnitData
 
-from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, FIXED, make_mixer, set_scaling
+from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, FIXED, fix_feeds, make_mixer, set_scaling
 from flowsheets.cumene.ml import UnitModel
-from flowsheets.cumene.properties import COMPONENTS, configuration
+from flowsheets.cumene.properties import configuration
 from flowsheets.cumene.units import EDGES, UNITS
 
 __all__ = ["export_networks", "build_ml_flowsheet", "set_ml_conditions", "DECISION_UNITS"]
@@ -103,19 +103,8 @@ def build_ml_flowsheet(models: dict[str, UnitModel], directory, enforce_bounds: 
 
 def set_ml_conditions(m, cond: dict[str, float]) -> None:
     """Fix feeds, mixer pressures, heater set points, network parameters and constants."""
-    missing = [k for k in CONDITION_BOUNDS if k not in cond]
-    if missing:
-        raise KeyError(f"operating point lacks {missing}")
-    fs, tr = m.fs, FIXED["trace"]
-    feeds = {fs.M101.benzene_feed: {"benzene": cond["benzene_feed"]},
-             fs.M101.propylene_feed: {"propylene": (1 - FIXED["propane_in_c3"]) * cond["propylene_feed"],
-                                      "propane": FIXED["propane_in_c3"] * cond["propylene_feed"]}}
-    for port, flows in feeds.items():
-        for c in COMPONENTS:
-            port.flow_mol_comp[0, c].fix(flows.get(c, tr))
-        port.temperature[0].fix(FIXED["feed_T"])
-        port.pressure[0].fix(FIXED["reactor_P"])
-    fs.M101.outlet.pressure[0].fix(FIXED["reactor_P"])
+    fs = m.fs
+    fix_feeds(fs, cond)
     fs.M102.outlet.pressure[0].fix(cond["flash_P"])
     fs.M103.outlet.pressure[0].fix(FIXED["trans_P"])
     fs.H101.outlet.temperature[0].fix(cond["reactor_T"])
