@@ -124,7 +124,8 @@ def test_scaling_from_output_scaler(flash_net):
     expected = 1.0 / (abs(meta.output_offset[i]) + meta.output_factor[i])
     m.fs.flash.calculate_scaling_factors()
     assert iscale.get_scaling_factor(m.fs.flash.liq_outlet_state[0].temperature) == pytest.approx(expected)
-    flash = hybrid_flowsheet(flash_net).fs.flash
+    m2 = hybrid_flowsheet(flash_net)  # keep the model alive: a unit only weakly references its parents
+    flash = m2.fs.flash
     inlet = flash.properties_in[0]
     for var in [inlet.flow_mol, *inlet.flow_mol_phase.values()]:  # the user scales the feed, as in IDAES
         set_scaling_factor(var, 0.5)

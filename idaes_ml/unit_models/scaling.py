@@ -55,7 +55,7 @@ class SurrogateUnitScaler(CustomScalerBase):
                                          submodel_scalers=submodel_scalers, overwrite=overwrite)
         for outlet in model.config.outlet_list:
             state = getattr(model, f"{outlet}_state")
-            for t in model.flowsheet().time:
+            for t in state.index_set():
                 self._copy_scaling(state[t], model.properties_in[t])
             self.call_submodel_scaler_method(state, method="variable_scaling_routine",
                                              submodel_scalers=submodel_scalers, overwrite=overwrite)
