@@ -209,14 +209,19 @@ def _server_children_in(cwd: Path) -> set[int]:
     return found
 
 
-def test_server_child_ends_when_caller_is_killed(tmp_path):
-    """The caller's stdout pipe is never read, so the solve blocks writing its log."""
+def _write_big_nl_with_server_up(tmp_path) -> None:
+    """Write a 301-variable QP to ``big.nl`` and make sure the solver server is running."""
     m = pyo.ConcreteModel()
     m.i = pyo.RangeSet(0, 300)
     m.x = pyo.Var(m.i, initialize=1.0)
     m.o = pyo.Objective(expr=sum((m.x[i] - i) ** 2 for i in m.i))
     m.write(str(tmp_path / "big.nl"))
     _solver_server_up(tmp_path / "big.nl", tmp_path)
+
+
+def test_server_child_ends_when_caller_is_killed(tmp_path):
+    """The caller's stdout pipe is never read, so the solve blocks writing its log."""
+    _write_big_nl_with_server_up(tmp_path)
     exe = str(pyo.SolverFactory("ipopt").executable())
     caller = subprocess.Popen([exe, "big.nl", "-AMPL", "print_level=12"], cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -236,12 +241,7 @@ def test_server_child_ends_when_caller_is_killed(tmp_path):
 
 
 def test_caller_solves_locally_if_server_child_dies(tmp_path):
-    m = pyo.ConcreteModel()
-    m.i = pyo.RangeSet(0, 300)
-    m.x = pyo.Var(m.i, initialize=1.0)
-    m.o = pyo.Objective(expr=sum((m.x[i] - i) ** 2 for i in m.i))
-    m.write(str(tmp_path / "big.nl"))
-    _solver_server_up(tmp_path / "big.nl", tmp_path)
+    _write_big_nl_with_server_up(tmp_path)
     (tmp_path / "big.sol").unlink()
     exe = str(pyo.SolverFactory("ipopt").executable())
     caller = subprocess.Popen([exe, "big.nl", "-AMPL", "print_level=12"], cwd=tmp_path,
