@@ -177,10 +177,9 @@ def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
     are mapped back (``lam = sg * lam_s``, ``z = sx * z_s``) as Ipopt's own
     user-scaling does. Multipliers follow AmplTNLP's sign conventions.
     """
-    import casadi as ca
     import numpy as np
 
-    from idaes_ml.solvers.nl_problem import load_problem
+    from idaes_ml.solvers.nl_problem import ipopt_solver, load_problem
 
     _TIMER.mark("import")
     info, nlp = load_problem(nl_path)
@@ -189,11 +188,6 @@ def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
     n, m = nlp.x.numel(), nlp.g.numel()
     sx = _scales(info.suffix("var", "scaling_factor"), n) if user_scaling else np.ones(n)
     sg = _scales(info.suffix("con", "scaling_factor"), m) if user_scaling else np.ones(m)
-    problem = {"x": nlp.x, "f": nlp.f, "g": nlp.g}
-    if user_scaling:
-        xs = ca.SX.sym("x", n)
-        f_x, g_x = ca.Function("nl", [nlp.x], [nlp.f, nlp.g])(xs / sx)
-        problem = {"x": xs, "f": f_x, "g": sg * g_x}
 
     # Warm start in Ipopt's sign convention (AmplTNLP::get_starting_point).
     sign = -1.0 if info.maximize else 1.0
@@ -209,7 +203,8 @@ def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
         lam_x0=(z_u - z_l) / sx,
         lam_g0=-sign * nlp.lambda_init / sg,
     )
-    solver = ca.nlpsol("ipopt", "ipopt", problem, {"ipopt": ipopt, "print_time": False})
+    options = {"ipopt": ipopt, "print_time": False}
+    solver = ipopt_solver(nlp, options, (sx, sg) if user_scaling else None)
     sys.stdout.flush()
     _TIMER.mark("setup")
     res = solver(**args)

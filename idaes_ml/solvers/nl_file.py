@@ -3,7 +3,10 @@
 ``casadi.NlpBuilder.import_nl`` parses the expression graph of a text ``.nl`` file
 but rejects ``#`` comments and ``S`` (suffix) segments. :func:`read_nl` strips both,
 keeping the suffix values and the objective sense, which the Ipopt AMPL driver
-needs (scaling factors, bound-multiplier warm starts, sign conventions).
+needs (scaling factors, bound-multiplier warm starts, sign conventions). It also
+takes out the linear parts (``J`` segments of the constraints, the ``G`` segment of
+objective 0) as coefficient arrays: they become one sparse matrix instead of
+thousands of scalar expressions (a full-space network's weight matrices).
 :func:`write_sol` writes the ASCII ``.sol`` format of the AMPL Solver Library's
 ``write_sol`` as Pyomo's readers (``pyomo.opt.plugins.sol`` and
 ``pyomo.contrib.solver.solvers.asl_sol_reader``) parse it.
@@ -13,8 +16,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported lazily: ``ipopt --version`` must stay fast
+    import numpy as np
 
 SUFFIX_TARGETS = ("var", "con", "obj", "prob")
+
+
+@dataclass
+class LinearTerms:
+    """The linear part of some rows: ``vals[k] * x[cols[k]]`` in row ``rows[k]``."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
 
 
 @dataclass
@@ -29,6 +45,9 @@ class NlInfo:
     suffixes: dict[str, dict[str, dict[int, float]]] = field(
         default_factory=lambda: {t: {} for t in SUFFIX_TARGETS}
     )
+    #: Linear parts of the constraints (``J`` segments) and of objective 0 (``G``, row 0).
+    linear_g: LinearTerms | None = None
+    linear_f: LinearTerms | None = None
 
     def suffix(self, target: str, name: str) -> dict[int, float]:
         """Values of suffix ``name`` on ``target`` components ({} when absent)."""
@@ -36,11 +55,14 @@ class NlInfo:
 
 
 def read_nl(path: str) -> tuple[NlInfo, str]:
-    """Parse header, objective sense and suffixes of a text ``.nl`` file.
+    """Parse header, objective sense, suffixes and linear parts of a text ``.nl`` file.
 
-    Returns the info and the file text with comments and ``S`` segments removed,
-    ready for ``casadi.NlpBuilder().import_nl``.
+    Returns the info and the file text with comments, ``S``, ``J`` and ``G`` segments
+    removed, ready for ``casadi.NlpBuilder().import_nl``: the expressions it holds
+    are the nonlinear parts only.
     """
+    import numpy as np
+
     with open(path, encoding="ascii") as fh:
         lines = [ln.split("#", 1)[0].rstrip() for ln in fh.read().splitlines()]
     if not lines or not lines[0].startswith("g"):
@@ -48,25 +70,40 @@ def read_nl(path: str) -> tuple[NlInfo, str]:
     counts = lines[1].split()
     info = NlInfo(n_var=int(counts[0]), n_con=int(counts[1]), n_obj=int(counts[2]))
     kept: list[str] = lines[:10]
+    rows: list[int] = []  # J segment row of each linear term
+    jac_terms: list[str] = []
+    grad_terms: list[str] = []
     i = 10
     while i < len(lines):
         line = lines[i]
-        if line.startswith("S"):
-            kind, count, name = line[1:].split()[:3]
-            kind, count = int(kind), int(count)
-            values = {}
-            for entry in lines[i + 1 : i + 1 + count]:
-                idx, val = entry.split()[:2]
-                values[int(idx)] = float(val)
-            info.suffixes[SUFFIX_TARGETS[kind & 3]][name] = values
+        seg = line[:1]
+        if seg in ("S", "J", "G"):
+            fields = line[1:].split()
+            count = int(fields[1])
+            block = lines[i + 1 : i + 1 + count]
+            if seg == "S":
+                values = {}
+                for entry in block:
+                    idx, val = entry.split()[:2]
+                    values[int(idx)] = float(val)
+                info.suffixes[SUFFIX_TARGETS[int(fields[0]) & 3]][fields[2]] = values
+            elif seg == "J":
+                rows += [int(fields[0])] * count
+                jac_terms += block
+            elif fields[0] == "0":  # G segment of objective 0
+                grad_terms = block
             i += count + 1
             continue
-        if line.startswith("O"):
-            fields = line[1:].split()
-            if fields[0] == "0":  # the driver optimizes objective 0, as Ipopt's does
-                info.maximize = fields[1] == "1"
+        if seg == "O":
+            obj, sense = line[1:].split()[:2]
+            if obj == "0":  # the driver optimizes objective 0, as Ipopt's does
+                info.maximize = sense == "1"
         kept.append(line)
         i += 1
+    jac = np.array(" ".join(jac_terms).split(), dtype=float).reshape(-1, 2)
+    grad = np.array(" ".join(grad_terms).split(), dtype=float).reshape(-1, 2)
+    info.linear_g = LinearTerms(np.array(rows, dtype=int), jac[:, 0].astype(int), jac[:, 1])
+    info.linear_f = LinearTerms(np.zeros(len(grad), dtype=int), grad[:, 0].astype(int), grad[:, 1])
     return info, "\n".join(kept) + "\n"
 
 

@@ -1,12 +1,21 @@
-"""Turn a text AMPL ``.nl`` file into a casadi SX problem.
+"""Turn a text AMPL ``.nl`` file into a casadi SX problem and casadi's Ipopt for it.
 
-:func:`load_problem` uses casadi's C++ importer (``NlpBuilder.import_nl``) when it can
-and falls back to :func:`parse_nl`, a Python reader of the text ``.nl`` format
-(D. M. Gay, "Writing .nl Files", Sandia report SAND2005-7907P, 2005) that also covers
-what casadi rejects: if-then-else (``Expr_if``), comparisons and logic inside it,
+:func:`load_problem` reads the nonlinear parts (``C``/``O``/``V`` segments) with
+casadi's C++ importer (``NlpBuilder.import_nl``) when it can and falls back to
+:func:`parse_nl`, a Python reader of the text ``.nl`` format (D. M. Gay, "Writing
+.nl Files", Sandia report SAND2005-7907P, 2005) that also covers what casadi
+rejects: if-then-else (``Expr_if``), comparisons and logic inside it,
 ``asinh``/``acosh``/``atanh``, ``atan2``, min/max lists. External functions (``F``
 segments), logical constraints and complementarities are refused with a message.
-In both paths a maximized objective is negated, as casadi's importer does.
+The linear parts (``J``/``G`` segments, read by :func:`read_nl`) are kept as sparse
+constant matrices. In both paths a maximized objective is negated, as casadi's
+importer does.
+
+:func:`ipopt_solver` hands casadi's Ipopt the constraint Jacobian as the symbolic
+Jacobian of the nonlinear parts plus the constant linear matrix, and the Hessian
+of the Lagrangian of the nonlinear parts alone. Left to itself casadi would
+differentiate the linear terms as scalar expressions, one graph sweep per Jacobian
+colour: most of the setup time of a full-space network's weight matrices.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from dataclasses import dataclass
 import casadi as ca
 import numpy as np
 
-from idaes_ml.solvers.nl_file import NlInfo, read_nl
+from idaes_ml.solvers.nl_file import LinearTerms, NlInfo, read_nl
 
 INF = float("inf")
 
@@ -46,11 +55,17 @@ class NlTranslationError(ValueError):
 
 @dataclass
 class NlProblem:
-    """An NLP as Ipopt sees it: min f(x) s.t. g_lb <= g(x) <= g_ub, x_lb <= x <= x_ub."""
+    """An NLP as Ipopt sees it: min f(x) + c'x s.t. g_lb <= g(x) + A x <= g_ub, x_lb <= x <= x_ub.
+
+    ``f`` and ``g`` are the nonlinear parts, ``a`` (m x n) and ``c`` (n x 1) the
+    linear ones, as sparse constant matrices.
+    """
 
     x: ca.SX
     f: ca.SX
     g: ca.SX
+    a: ca.DM
+    c: ca.DM
     x_lb: np.ndarray
     x_ub: np.ndarray
     g_lb: np.ndarray
@@ -116,6 +131,23 @@ class _Reader:
         raise NlTranslationError(f"unexpected .nl expression token {tok!r}")
 
 
+def _linear(terms: LinearTerms, rows: int, cols: int) -> ca.DM:
+    """Sparse constant matrix of ``terms``; zero coefficients (Pyomo lists nonlinear-only
+    variables with 0) are left out, as casadi's own ``0 * x`` simplification does."""
+    keep = terms.vals != 0.0
+    return ca.DM.triplet(terms.rows[keep].tolist(), terms.cols[keep].tolist(),
+                         ca.DM(terms.vals[keep]), rows, cols)
+
+
+def _problem(info: NlInfo, x: ca.SX, f: ca.SX, g: ca.SX, bounds: list[np.ndarray],
+             x0: np.ndarray, lam0: np.ndarray) -> NlProblem:
+    """Assemble an :class:`NlProblem` with the linear parts from ``info``."""
+    n, m = info.n_var, info.n_con
+    c = _linear(info.linear_f, 1, n).T
+    return NlProblem(x, f, g, _linear(info.linear_g, m, n), -c if info.maximize else c,
+                     *bounds, x0, lam0)
+
+
 def parse_nl(text: str, info: NlInfo) -> NlProblem:
     """Build an :class:`NlProblem` from stripped ``.nl`` text (see :func:`read_nl`)."""
     lines = text.splitlines()
@@ -124,9 +156,9 @@ def parse_nl(text: str, info: NlInfo) -> NlProblem:
     reader = _Reader(lines, x, n)
     body: dict[int, ca.SX] = {}
     f = ca.SX(0)
-    linear: dict[tuple[str, int], list[tuple[int, float]]] = {}
     x0, lam0 = np.zeros(n), np.zeros(m)
-    x_lb = x_ub = g_lb = g_ub = None
+    x_lb, x_ub = np.full(n, -INF), np.full(n, INF)
+    g_lb, g_ub = np.full(m, -INF), np.full(m, INF)
     reader.pos = 10
     while reader.pos < len(lines):
         head = reader.take()
@@ -158,11 +190,6 @@ def parse_nl(text: str, info: NlInfo) -> NlProblem:
             x_lb, x_ub = _bounds([reader.take() for _ in range(n)])
         elif seg == "k":
             reader.pos += int(fields[0])
-        elif seg in "JG":
-            i, count = int(fields[0]), int(fields[1])
-            terms = [reader.take().split() for _ in range(count)]
-            if seg == "J" or i == 0:
-                linear[(seg, i)] = [(int(j), float(c)) for j, c in terms]
         elif seg == "F":
             raise NlTranslationError(
                 f"external function {fields[-1]!r} (AMPL 'F' segment) is not supported"
@@ -171,22 +198,8 @@ def parse_nl(text: str, info: NlInfo) -> NlProblem:
             raise NlTranslationError("logical constraints are not supported")
         else:
             raise NlTranslationError(f"unsupported .nl segment {head!r}")
-
-    def linear_part(seg: str, rows: int) -> ca.SX:
-        trip = [(i, j, c) for (s, i), terms in linear.items() if s == seg for j, c in terms]
-        if not trip:
-            return ca.SX(rows, 1)
-        r, c, v = zip(*trip)
-        a = ca.DM.triplet(list(r), list(c), ca.DM(list(v)), rows, n)
-        return ca.mtimes(a, x)
-
-    g = ca.vertcat(*[body.get(i, ca.SX(0)) for i in range(m)]) + linear_part("J", m)
-    f = f + linear_part("G", 1)  # only objective 0 is optimized
-    empty = (np.full(0, -INF), np.full(0, INF))
-    x_lb, x_ub = (x_lb, x_ub) if x_lb is not None else (np.full(n, -INF), np.full(n, INF))
-    g_lb, g_ub = (g_lb, g_ub) if g_lb is not None else empty
-    return NlProblem(x, -f if info.maximize else f, g,
-                     x_lb, x_ub, g_lb, g_ub, x0, lam0)
+    g = ca.vertcat(*[body.get(i, ca.SX(0)) for i in range(m)]) if m else ca.SX(0, 1)
+    return _problem(info, x, -f if info.maximize else f, g, [x_lb, x_ub, g_lb, g_ub], x0, lam0)
 
 
 def _casadi_import(path: str, info: NlInfo, text: str) -> NlProblem:
@@ -203,12 +216,9 @@ def _casadi_import(path: str, info: NlInfo, text: str) -> NlProblem:
     fun = ca.Function("nl", [x], [nlp.f if info.n_obj else ca.MX(0), g]).expand()
     xs = ca.SX.sym("x", len(nlp.x))
     f_x, g_x = fun(xs)
-    return NlProblem(
-        xs, f_x, g_x,
-        np.asarray(nlp.x_lb, float), np.asarray(nlp.x_ub, float),
-        np.asarray(nlp.g_lb, float), np.asarray(nlp.g_ub, float),
-        np.asarray(nlp.x_init, float), np.asarray(nlp.lambda_init, float),
-    )
+    bounds = [np.asarray(v, float) for v in (nlp.x_lb, nlp.x_ub, nlp.g_lb, nlp.g_ub)]
+    return _problem(info, xs, f_x, g_x, bounds,
+                    np.asarray(nlp.x_init, float), np.asarray(nlp.lambda_init, float))
 
 
 def load_problem(path: str) -> tuple[NlInfo, NlProblem]:
@@ -218,3 +228,39 @@ def load_problem(path: str) -> tuple[NlInfo, NlProblem]:
         return info, _casadi_import(path, info, text)
     except RuntimeError:
         return info, parse_nl(text, info)
+
+
+def ipopt_solver(nlp: NlProblem, options: dict,
+                 scaling: tuple[np.ndarray, np.ndarray] | None = None) -> ca.Function:
+    """casadi's Ipopt (``nlpsol``) for ``nlp`` with ``options`` (casadi's, ``ipopt`` included).
+
+    With ``scaling = (x_scale, g_scale)`` Ipopt sees ``xs = x_scale * x`` and
+    ``g_scale * (g(x) + A x)``. Derivatives are SX functions of the nonlinear parts
+    (Hessian of the Lagrangian: its upper triangle, as casadi's own
+    ``triu:hess:gamma:x:x``); MX functions add the linear parts as sparse matrix
+    products, so that no SX graph holds them.
+    """
+    x, f, g, a, c = nlp.x, nlp.f, nlp.g, nlp.a, nlp.c
+    if scaling is not None:
+        sx, sg = (ca.DM(s) for s in scaling)
+        x = ca.SX.sym("x", x.numel())
+        f, g = ca.Function("nl", [nlp.x], [f, g])(x / sx)
+        g = sg * g
+        a = ca.mtimes(ca.mtimes(ca.diag(sg), a), ca.diag(1.0 / sx))
+        c = c / sx
+    xm, p = ca.MX.sym("x", x.numel()), ca.MX.sym("p", 0)
+    f_x, g_x = ca.Function("nl_fg", [x], [f, g])(xm)
+    f_x, g_x = f_x + ca.dot(c, xm), g_x + ca.mtimes(a, xm)
+    grad = ca.Function("nl_grad", [x], [ca.gradient(f, x)])(xm) + c
+    jac = ca.Function("nl_jac", [x], [ca.jacobian(g, x)])(xm) + a
+    opts = {
+        **options,
+        "grad_f": ca.Function("nlp_grad_f", [xm, p], [f_x, ca.densify(grad)]),
+        "jac_g": ca.Function("nlp_jac_g", [xm, p], [g_x, jac]),
+    }
+    if options.get("ipopt", {}).get("hessian_approximation") != "limited-memory":
+        lam_f, lam_g = ca.SX.sym("lam_f"), ca.SX.sym("lam_g", g.numel())
+        hess = ca.triu(ca.hessian(lam_f * f + ca.dot(lam_g, g), x)[0])
+        opts["hess_lag"] = ca.Function("nlp_hess_l", [x, ca.SX.sym("p", 0), lam_f, lam_g], [hess])
+    oracle = ca.Function("nlp", [xm, p], [f_x, g_x], ["x", "p"], ["f", "g"])
+    return ca.nlpsol("ipopt", "ipopt", oracle, opts)
