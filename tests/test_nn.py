@@ -188,3 +188,46 @@ def test_unsupported_layer_is_named(tmp_path):
     with pytest.raises(UnsupportedOnnxOpError, match="layer 1 \\(ELU\\)"):
         export_onnx(net, tmp_path, "elu")
     assert not onnx_path(tmp_path, "elu").exists()
+
+
+def test_positive_outputs_stay_non_negative_and_export(tmp_path):
+    """A softplus output layer keeps predictions >= 0 far outside the data, survives the ONNX
+    round trip (ONNX runtime, rebuilt torch network, OMLT embedding solved by Ipopt)."""
+    import pyomo.environ as pyo
+    from idaes.core.surrogate.surrogate_block import SurrogateBlock
+
+    from idaes_ml.surrogate import OnnxSurrogate
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"a": rng.uniform(0, 1, 60), "b": rng.uniform(0, 1, 60)})
+    Y = pd.DataFrame({"flow": 0.05 + 3 * X.a * X.b, "T": 300 + 20 * X.b})
+    reg = MLPRegressor(hidden=(8,), max_epochs=1000, progress=False, positive_outputs=True, seed=1).fit(X, Y)
+    net = reg.network_
+    assert net.positive_outputs and isinstance(net.module[-1], torch.nn.Softplus)
+    assert reg.r2_per_output(X, Y).min() > 0.9
+    far = pd.DataFrame({"a": rng.uniform(-50, 50, 500), "b": rng.uniform(-50, 50, 500)})
+    assert (reg.predict(far).to_numpy() >= 0).all()
+    export_onnx(reg, tmp_path, "pos")
+    loaded = load_network(tmp_path, "pos")
+    np.testing.assert_allclose(loaded.predict(far).to_numpy(), reg.predict(far).to_numpy(), rtol=1e-4, atol=1e-4)
+    rebuilt = loaded.to_scaled_network()
+    assert rebuilt.positive_outputs and rebuilt.activation == "tanh"
+    m = pyo.ConcreteModel()
+    m.u = pyo.Var(range(2), initialize=0.5)
+    m.y = pyo.Var(range(2), initialize=1.0)
+    m.s = SurrogateBlock()
+    m.s.build_model(OnnxSurrogate.load(tmp_path, "pos"), input_vars=[m.u], output_vars=[m.y],
+                    formulation="full_space")
+    m.u[0].fix(0.3)
+    m.u[1].fix(0.8)
+    pyo.assert_optimal_termination(pyo.SolverFactory("ipopt").solve(m))
+    want = reg.predict(pd.DataFrame({"a": [0.3], "b": [0.8]})).iloc[0]
+    assert pyo.value(m.y[0]) == pytest.approx(want["flow"], rel=1e-4)
+    assert pyo.value(m.y[1]) == pytest.approx(want["T"], rel=1e-5)
+
+
+def test_positive_outputs_reject_negative_targets():
+    X, Y = _data(20)
+    Y["h"] -= 100.0
+    with pytest.raises(DataError, match=r"positive_outputs=True but targets \['h'\]"):
+        ScaledNetwork.from_data(X, Y, hidden=(4,), positive_outputs=True)

@@ -51,6 +51,10 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         device: ``"auto"`` (CUDA if present), ``"cpu"`` or ``"cuda"``; results API identical.
         progress: show a tqdm bar over epochs.
         curve_path: if given, save the training curve there as PNG after fitting.
+        positive_outputs: non-negative outputs by construction (softplus output layer, offset 0);
+            use for flows, absolute temperatures and pressures that feed property packages.
+        n_threads: CPU threads torch may use while fitting (restored afterwards); small
+            networks train several times faster on one thread; None keeps torch's setting.
     """
 
     def __init__(
@@ -67,6 +71,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         device: str = "auto",
         progress: bool = True,
         curve_path: str | os.PathLike | None = None,
+        positive_outputs: bool = False,
+        n_threads: int | None = 1,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -80,6 +86,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         self.device = device
         self.progress = progress
         self.curve_path = curve_path
+        self.positive_outputs = positive_outputs
+        self.n_threads = n_threads
 
     def _split(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         if not 0.0 <= self.validation_fraction < 1.0:
@@ -98,13 +106,19 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
             raise DataError(f"X has {len(X)} rows but Y has {len(Y)}")
         if len(X) < 2:
             raise DataError(f"need at least 2 training rows, got {len(X)}")
-        net = ScaledNetwork.from_data(X, Y, self.hidden, self.activation, self.seed)
+        net = ScaledNetwork.from_data(X, Y, self.hidden, self.activation, self.seed, self.positive_outputs)
         dev = resolve_device(self.device)
         net.module.to(dev)
         xs = torch.as_tensor((X.to_numpy() - net.input_offset) / net.input_factor, dtype=torch.float32, device=dev)
         ys = torch.as_tensor((Y.to_numpy() - net.output_offset) / net.output_factor, dtype=torch.float32, device=dev)
         train, val = self._split(len(X))
-        self.history_, self.best_epoch_ = self._train(net.module, xs, ys, train, val)
+        threads = torch.get_num_threads()
+        if self.n_threads is not None and dev.type == "cpu":
+            torch.set_num_threads(int(self.n_threads))
+        try:
+            self.history_, self.best_epoch_ = self._train(net.module, xs, ys, train, val)
+        finally:
+            torch.set_num_threads(threads)
         net.module.to("cpu").eval()
         self.network_ = net
         self.input_labels_, self.output_labels_ = net.input_labels, net.output_labels

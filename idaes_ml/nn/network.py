@@ -35,11 +35,13 @@ ACTIVATIONS: dict[str, type[torch.nn.Module]] = {
 
 
 def build_mlp(
-    n_inputs: int, n_outputs: int, hidden: Sequence[int] = (32, 32), activation: str = "tanh"
+    n_inputs: int, n_outputs: int, hidden: Sequence[int] = (32, 32), activation: str = "tanh",
+    output_activation: str | None = None,
 ) -> torch.nn.Sequential:
-    """A ``Linear -> activation -> ... -> Linear`` network with a linear output layer."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation {activation!r} not supported; choose from {sorted(ACTIVATIONS)}")
+    """A ``Linear -> activation -> ... -> Linear`` network; ``output_activation`` follows the last layer."""
+    for act in (activation, output_activation or activation):
+        if act not in ACTIVATIONS:
+            raise ValueError(f"activation {act!r} not supported; choose from {sorted(ACTIVATIONS)}")
     if n_inputs < 1 or n_outputs < 1 or any(int(h) < 1 for h in hidden):
         raise ValueError(f"layer sizes must be positive: inputs={n_inputs}, hidden={tuple(hidden)}, outputs={n_outputs}")
     layers: list[torch.nn.Module] = []
@@ -48,6 +50,8 @@ def build_mlp(
         layers += [torch.nn.Linear(width, int(h)), ACTIVATIONS[activation]()]
         width = int(h)
     layers.append(torch.nn.Linear(width, n_outputs))
+    if output_activation is not None:
+        layers.append(ACTIVATIONS[output_activation]())
     return torch.nn.Sequential(*layers)
 
 
@@ -122,14 +126,29 @@ class ScaledNetwork:
         hidden: Sequence[int] = (32, 32),
         activation: str = "tanh",
         seed: int = 0,
+        positive_outputs: bool = False,
     ) -> "ScaledNetwork":
-        """An untrained network with scalers and input bounds taken from ``X`` and ``Y``."""
+        """An untrained network with scalers and input bounds taken from ``X`` and ``Y``.
+
+        ``positive_outputs`` makes every output non-negative by construction (flows, absolute
+        temperatures, pressures): a softplus output layer and an output scaler with offset 0
+        (factor = std), the last bias starting at the mean.  Negative targets raise DataError.
+        """
         X, Y = as_frame(X, prefix="x"), as_frame(Y, prefix="y")
         in_off, in_fac = scaler_from_data(X, "inputs")
         out_off, out_fac = scaler_from_data(Y, "outputs")
         torch.manual_seed(seed)
+        module = build_mlp(X.shape[1], Y.shape[1], hidden, activation, "softplus" if positive_outputs else None)
+        if positive_outputs:
+            negative = [str(c) for c in Y.columns if (Y[c] < 0).any()]
+            if negative:
+                raise DataError(f"positive_outputs=True but targets {negative} have negative values")
+            start = torch.as_tensor(np.maximum(out_off / out_fac, 1e-6))
+            with torch.no_grad():  # softplus^-1(mean/std): the untrained network predicts the mean
+                module[-2].bias.copy_(start + torch.log(-torch.expm1(-start)))
+            out_off = np.zeros_like(out_off)
         return cls(
-            module=build_mlp(X.shape[1], Y.shape[1], hidden, activation),
+            module=module,
             input_labels=list(X.columns),
             output_labels=list(Y.columns),
             input_offset=in_off,
@@ -139,6 +158,11 @@ class ScaledNetwork:
             input_bounds={c: (float(X[c].min()), float(X[c].max())) for c in X.columns},
             activation=activation,
         )
+
+    @property
+    def positive_outputs(self) -> bool:
+        """True when a softplus output layer keeps every output >= the output offset."""
+        return isinstance(self.module[-1], torch.nn.Softplus)
 
     def linear_layers(self) -> list[torch.nn.Linear]:
         """The network's Linear layers, in order."""

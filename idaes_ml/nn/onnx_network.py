@@ -131,8 +131,9 @@ class OnnxNetwork:
                 layers.append(self._linear(w, inits[[n for n in nodes[i + 1].input if n in inits][0]]))
                 i += 1
             elif node.op_type in _TORCH_ACTIVATION:
-                activation = _TORCH_ACTIVATION[node.op_type]
-                layers.append(ACTIVATIONS[activation]())
+                name = _TORCH_ACTIVATION[node.op_type]
+                activation = activation or name  # the hidden one; a positive output layer may differ
+                layers.append(ACTIVATIONS[name]())
             else:
                 raise UnsupportedOnnxOpError(
                     f"{self.name}: node {node.name or i} has op {node.op_type!r}; fine-tuning supports "
