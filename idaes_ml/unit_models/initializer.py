@@ -5,7 +5,8 @@
 
 The network is evaluated with onnxruntime at the current inlet and unit values,
 so the outlet states and every OMLT layer variable start consistent and the
-final Ipopt solve of the unit converges at once.
+final Ipopt solve of the unit converges at once.  With
+``property_equations='full'`` the state blocks are initialized first.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ class SurrogateUnitInitializer(ModularInitializerBase):
 
     def initialize_main_model(self, model, **kwargs):
         """Initialize ``model`` (a SurrogateUnit) whose inlet state has been fixed by the caller."""
-        self.get_submodel_initializer(model.properties_in).initialize(model.properties_in)
+        if model.full_properties:
+            self.get_submodel_initializer(model.properties_in).initialize(model.properties_in)
         model.set_values_from_network()
-        for outlet in model.config.outlet_list:
-            state = getattr(model, f"{outlet}_state")
-            self.get_submodel_initializer(state).initialize(state)
+        if model.full_properties:
+            for outlet in model.config.outlet_list:
+                state = getattr(model, f"{outlet}_state")
+                self.get_submodel_initializer(state).initialize(state)
         solve_log = idaeslog.getSolveLogger(model.name, self.get_output_level(), tag="unit")
         with idaeslog.solver_log(solve_log, idaeslog.DEBUG) as slc:
             return self._get_solver().solve(model, tee=slc.tee)

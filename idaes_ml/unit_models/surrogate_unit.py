@@ -42,6 +42,7 @@ from idaes.core.solvers import get_solver
 from idaes.core.surrogate.surrogate_block import SurrogateBlock
 from idaes.core.util.config import is_physical_parameter_block
 from idaes.core.util.exceptions import ConfigurationError, InitializationError
+from idaes.core.util.initialization import fix_state_vars, revert_state_vars
 from idaes.core.util.tables import create_stream_table_dataframe
 
 from idaes_ml.surrogate import OnnxSurrogate, check_formulation
@@ -49,10 +50,11 @@ from idaes_ml.unit_models.bindings import check_labels, index_key, parse_binding
 from idaes_ml.unit_models.initializer import SurrogateUnitInitializer
 from idaes_ml.unit_models.scaling import SurrogateUnitScaler, output_scaling_factors, set_legacy_scaling
 
-__all__ = ["OUTLET_RULES", "SurrogateUnit", "SurrogateUnitData", "SurrogateUnitInitializer", "report_domain",
-           "units_out_of_domain"]
+__all__ = ["OUTLET_RULES", "PROPERTY_EQUATIONS", "SurrogateUnit", "SurrogateUnitData", "SurrogateUnitInitializer",
+           "report_domain", "units_out_of_domain"]
 
 OUTLET_RULES = ("equal_to_inlet", "deltaP", "complement", "balance", "fixed")
+PROPERTY_EQUATIONS = ("state_only", "full")
 _BUILTIN_UNIT_VARS = {"heat_duty": ("power", (None, None)), "deltaP": ("pressure", (None, None)),
                       "split_fraction": (None, (0.0, 1.0))}
 _log = idaeslog.getLogger(__name__)
@@ -121,6 +123,13 @@ class SurrogateUnitData(UnitModelBlockData):
     CONFIG.declare("outlet_rules", ConfigValue(
         default={}, domain=dict, description="Rules for outlet state variables not predicted",
         doc="Key 'var' or 'outlet.var' -> one of equal_to_inlet, deltaP, complement, balance, fixed."))
+    CONFIG.declare("property_equations", ConfigValue(
+        default="state_only", domain=In(PROPERTY_EQUATIONS), description="Property equations of the unit's states",
+        doc="'state_only' (default) deactivates the property equations (phase split, bubble and dew points, "
+            "...) of the unit's own state blocks: bindings are state variables, so the network never needs "
+            "them, and downstream IDAES units compute the properties of the streams they receive. This keeps "
+            "flash equations of streams near a phase boundary out of the flowsheet solve. 'full' keeps them "
+            "(outlet properties reported by the unit itself, at the price of harder solves)."))
     CONFIG.declare("default_outlet_rule", ConfigValue(
         default="equal_to_inlet", domain=In(OUTLET_RULES), description="Rule for unlisted outlet variables",
         doc="Rule applied to outlet state variables that are neither predicted nor in outlet_rules."))
@@ -146,6 +155,11 @@ class SurrogateUnitData(UnitModelBlockData):
                 time, doc=f"{outlet} state", defined_state=True, has_phase_equilibrium=False, **args)
             self.add_component(f"{outlet}_state", block)
             self.add_port(outlet, block, doc=f"{outlet} port")
+        if cfg.property_equations == "state_only":
+            for state in self._state_blocks():
+                for data in state.values():
+                    for con in data.component_data_objects(Constraint, descend_into=True):
+                        con.deactivate()
         self._build_unit_variables()
         t0 = time.first()
         self._input_refs = {k: self._resolve(v, t0, "input") for k, v in cfg.inputs.items()}
@@ -206,6 +220,15 @@ class SurrogateUnitData(UnitModelBlockData):
             raise ConfigurationError(f"{self.name}: output binding {text!r} names the inlet; outputs are outlet variables")
         state_var(self._state(owner)[t], name, index, text)
         return owner, name, index
+
+    def _state_blocks(self) -> list:
+        """The inlet state block followed by every outlet state block."""
+        return [self.properties_in] + [self._state(o) for o in self.config.outlet_list]
+
+    @property
+    def full_properties(self) -> bool:
+        """True when the state blocks keep their property equations (``property_equations='full'``)."""
+        return self.config.property_equations == "full"
 
     def _state(self, owner: str):
         return self.properties_in if owner == "inlet" else getattr(self, f"{owner}_state")
@@ -284,20 +307,30 @@ class SurrogateUnitData(UnitModelBlockData):
                     self._ref_at((outlet, name, index), t).set_value(self._rule_value(t, key), skip_validation=True)
 
     def initialize_build(self, state_args=None, outlvl=idaeslog.NOTSET, solver=None, optarg=None):
-        """Hold the inlet, evaluate the network with onnxruntime, set outlets and layers, solve, release."""
+        """Hold the inlet, evaluate the network with onnxruntime, set outlets and layers, solve, release.
+
+        With ``property_equations='state_only'`` the state blocks have no equations to initialize.
+        """
         init_log = idaeslog.getInitLogger(self.name, outlvl, tag="unit")
         solve_log = idaeslog.getSolveLogger(self.name, outlvl, tag="unit")
-        flags = self.properties_in.initialize(outlvl=outlvl, optarg=optarg, solver=solver,
-                                              state_args=state_args, hold_state=True)
+        if self.full_properties:
+            flags = self.properties_in.initialize(outlvl=outlvl, optarg=optarg, solver=solver,
+                                                  state_args=state_args, hold_state=True)
+        else:
+            flags = fix_state_vars(self.properties_in, state_args)
         try:
             self.set_values_from_network()
-            for outlet in self.config.outlet_list:
-                self._state(outlet).initialize(outlvl=outlvl, optarg=optarg, solver=solver, hold_state=False)
+            if self.full_properties:
+                for outlet in self.config.outlet_list:
+                    self._state(outlet).initialize(outlvl=outlvl, optarg=optarg, solver=solver, hold_state=False)
             init_log.info_high("Initialization Step 1 (network evaluation) complete.")
             with idaeslog.solver_log(solve_log, idaeslog.DEBUG) as slc:
                 results = get_solver(solver, optarg).solve(self, tee=slc.tee)
         finally:  # the inlet is released even when a step raises
-            self.properties_in.release_state(flags, outlvl)
+            if self.full_properties:
+                self.properties_in.release_state(flags, outlvl)
+            else:
+                revert_state_vars(self.properties_in, flags)
         if not check_optimal_termination(results):
             raise InitializationError(f"{self.name} failed to initialize: {results.solver.termination_condition}")
         init_log.info(f"Initialization complete: {idaeslog.condition(results)}")
