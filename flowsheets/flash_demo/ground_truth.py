@@ -43,8 +43,10 @@ CONDITION_BOUNDS: dict[str, tuple[float, float]] = {
 }
 FEED_BOUNDS_MID = {k: 0.5 * (lo + hi) for k, (lo, hi) in CONDITION_BOUNDS.items()}
 
-#: Flash inlet and outlet stream variables recorded for training the surrogate.
-FLASH_INPUTS = ["flow_mol", "x_benzene", "temperature", "pressure", "deltaP"]
+#: Flash inlet and outlet stream variables the surrogate learns from. The inlet pressure
+#: is recorded but not an input: every feed enters at 1 atm, so it only varies by solver
+#: round-off, which a network must not be scaled to (see ``scaler_from_data``).
+FLASH_INPUTS = ["flow_mol", "x_benzene", "temperature", "deltaP"]
 FLASH_OUTPUTS = ["vap_flow_mol", "vap_x_benzene", "liq_x_benzene", "temperature_out"]
 
 

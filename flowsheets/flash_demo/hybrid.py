@@ -1,7 +1,7 @@
 """The hybrid flowsheet: the same Mixer -> Heater, with the Flash replaced by a SurrogateUnit.
 
-The network maps the Flash inlet (flow, benzene fraction, temperature, pressure)
-and the pressure drop to the vapour flow, both benzene fractions and the outlet
+The network maps the Flash inlet (flow, benzene fraction, temperature; the inlet
+pressure is always 1 atm) and the pressure drop to the vapour flow, both benzene fractions and the outlet
 temperature; the liquid flow closes the mole balance, toluene fractions close
 the mole fractions and the outlet pressure is ``P_in + deltaP``.
 """
@@ -27,7 +27,6 @@ FLASH_INPUT_BINDINGS = {
     "flow_mol": "flow_mol",
     "x_benzene": "mole_frac_comp[benzene]",
     "temperature": "temperature",
-    "pressure": "pressure",
     "deltaP": "deltaP",
 }
 #: Network output label -> outlet variable(s).

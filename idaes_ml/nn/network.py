@@ -56,13 +56,19 @@ def build_mlp(
 
 
 def scaler_from_data(df: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean/std offset and factor of each column; constant columns raise :class:`DataError`."""
+    """Mean/std offset and factor of each column; constant columns raise :class:`DataError`.
+
+    A column whose spread is below ``1e-9`` of its magnitude counts as constant: it holds
+    solver round-off (e.g. a pressure fixed upstream), and scaling by that spread would
+    make the network's output hinge on the round-off.
+    """
     check_finite(df, name)
     offset = df.mean().to_numpy(dtype=float)
     factor = df.std(ddof=0).to_numpy(dtype=float)
-    constant = [str(c) for c, f in zip(df.columns, factor) if not f > 0]
+    constant = [str(c) for c, f, o in zip(df.columns, factor, offset) if not f > 1e-9 * abs(o)]
     if constant:
-        raise DataError(f"{name} has constant columns {constant}: nothing to learn from or scale by")
+        raise DataError(f"{name} has constant columns {constant} (spread <= 1e-9 of the mean): "
+                        "nothing to learn from or scale by; drop them or fix them in the model")
     return offset, factor
 
 
