@@ -1,13 +1,15 @@
 """Cumene unit networks: single-unit accuracy, sequential cycle solving, fine-tuning.
 
-    nice .venv/bin/python benchmarks/cumene_cycles.py        (after cumene_data.py)
+    nice .venv/bin/python benchmarks/cumene_cycles.py        (after both cumene_data.py runs)
 
-Trains one MLP per unit on 80 % of the optimal ground-truth points, solves the torch
+Trains one MLP per unit (non-negative outputs) on 80 % of the optimal ground-truth
+points of the data sets named by ``--data``, solves the torch
 flowsheet with direct substitution, Wegstein, Newton and L-BFGS from >= 100 random tear
 initializations and from the documented guess, fine-tunes the networks through the
 unrolled solver (K = 0..10), and repeats the measurements. Writes
 ``results/cumene_cycles.json``, ONNX exports (``results/cumene_nets/{before,after}``),
-pickled unit models for ``cumene_eo.py`` and PNG plots.
+pickled unit models for ``cumene_eo.py`` and PNG plots (convergence histories, fine-tuning
+loss, the flowsheet diagram).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pickle
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from _common import RESULTS, Timer, write_result
 
@@ -24,6 +27,7 @@ from idaes_ml.io import atomic_write, read_table
 from idaes_ml.plotting import save_figure, training_curve
 
 from flowsheets.cumene.data import optimal
+from flowsheets.cumene.diagram import draw_flowsheet
 from flowsheets.cumene.ml import single_unit_r2, train_networks
 from flowsheets.cumene.ml_flowsheet import export_networks
 from flowsheets.cumene.study import convergence_study, finetune_networks
@@ -55,8 +59,11 @@ def main() -> None:
     ap.add_argument("--ft-epochs", type=int, default=150)
     ap.add_argument("--n-random", type=int, default=120)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data", nargs="+", default=["cumene_data", "cumene_data_extra"],
+                    help="ground-truth tables (names under results/, written by cumene_data.py)")
     args = ap.parse_args()
-    df = optimal(read_table(RESULTS / "cumene_data.parquet"))
+    df = optimal(pd.concat([read_table(RESULTS / f"{name}.parquet").assign(source=name) for name in args.data],
+                           ignore_index=True))
     train, test = split(df, seed=args.seed)
     with Timer() as t_train:
         models = train_networks(train, hidden=tuple(args.hidden), max_epochs=args.epochs, seed=args.seed)
@@ -73,11 +80,12 @@ def main() -> None:
     with atomic_write(RESULTS / "cumene_nets" / "models.pkl", "wb") as fh:
         pickle.dump({"before": models, "after": tuned, "train": train, "test": test}, fh)
     plot_histories(conv_before, conv_after, RESULTS / "cumene_convergence.png")
+    draw_flowsheet(RESULTS / "cumene_flowsheet.png")
     training_curve({"unrolled loss": ft_history}, RESULTS / "cumene_finetune_loss.png")
     table2 = r2_before.rename(columns={"r2": "r2_before"}).merge(r2_after.rename(columns={"r2": "r2_after"}))
     per_unit = table2.groupby("unit")[["r2_before", "r2_after"]].mean()
     write_result("cumene_cycles", {
-        "n_train": len(train), "n_test": len(test), "hidden": args.hidden,
+        "data": args.data, "n_train": len(train), "n_test": len(test), "hidden": args.hidden,
         "train_seconds": t_train.seconds, "finetune_seconds": t_ft.seconds,
         "study_seconds": {"before": t_b.seconds, "after": t_a.seconds},
         "single_unit_r2_mean_by_unit": per_unit.to_dict(orient="index"),

@@ -5,113 +5,185 @@
 For the networks before and after fine-tuning: EO solve of the SurrogateUnit flowsheet at
 every held-out point (end-to-end R² of cumene flow/purity and recycle flows vs ground
 truth), EO convergence from random tear values, Pyomo SequentialDecomposition on the
-network flowsheet, profit maximization validated on the ground truth, and solve-time
-scaling of the ground truth with 1, 2, 4, 8 alkylation reactors in series.
+network flowsheet, profit maximization validated on the ground truth (with free network
+inputs and with every network input kept inside its training box); solve time of the
+network flowsheet vs the ground truth with 1, 2, 4, 8 alkylation reactors in series, and
+EO time and held-out R² vs network width (16..128, retrained on the same data).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import pickle
-import time
+import sys
+import tempfile
 
 import pandas as pd
+import pyomo.environ as pyo
+from idaes.core.util.model_serializer import StoreSpec, from_json
+from tqdm import tqdm
 
 from _common import RESULTS, Timer, write_result
 
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.plotting import parity_plot
 
-from flowsheets.cumene.data import warm_model
-from flowsheets.cumene.eo_study import heldout_accuracy, nominal_ml_model, optimize, random_tear_robustness
+from flowsheets.cumene.data import solve_point, warm_model
+from flowsheets.cumene.eo_study import (heldout_accuracy, nominal_ml_model, optimize, random_tear_robustness,
+                                        timed_solve)
 from flowsheets.cumene.economics import add_economics
 from flowsheets.cumene.flowsheet import NOMINAL, build_flowsheet, set_conditions
-from flowsheets.cumene.solve import initialize, solve, solve_sequential
+from flowsheets.cumene.ml import train_networks
+from flowsheets.cumene.ml_flowsheet import build_ml_flowsheet, export_networks, set_ml_conditions
+from flowsheets.cumene.solve import solve_sequential
 from flowsheets.cumene.study import truth_kpis
 from flowsheets.cumene.units import kpis, stream_values
 
 
 def ground_truth_at(decisions: dict) -> dict:
-    """Simulate the ground truth at ``decisions`` (propylene feed nominal) and price it."""
-    m, state = warm_model(1)
-    from idaes.core.util.model_serializer import StoreSpec, from_json
-    import pyomo.environ as pyo
+    """Simulate the ground truth at ``decisions`` (propylene feed nominal) and price it.
 
-    from_json(m, sd=state, wts=StoreSpec.value())
-    set_conditions(m, {**NOMINAL, **decisions})
-    res = solve(m)
+    Solved as the data set's points are (:func:`.data.solve_point`: warm start from the
+    nominal solution, then a continuation through the midpoint if needed).
+    """
+    row = solve_point({**NOMINAL, **decisions})
+    m, _ = warm_model(1)  # solve_point leaves its solution in the cached model
     add_economics(m, free=False)
-    out = {"status": res["status"], "profit": pyo.value(m.profit_expr), "kpis": kpis(stream_values(m))}
-    m.del_component(m.profit)
-    m.del_component(m.purity)
-    m.del_component(m.profit_expr)
+    out = {"status": row["status"], "profit": pyo.value(m.profit_expr), "kpis": kpis(stream_values(m))}
+    for name in ("profit", "purity", "profit_expr"):
+        m.del_component(name)
+    return out
+
+
+def validated_optimum(m, state) -> dict:
+    """Maximize profit on the network flowsheet, then simulate the ground truth there."""
+    opt = optimize(m, state)
+    gt = ground_truth_at(opt["decisions"])
+    gap = opt["profit"] - gt["profit"] if opt["status"] == gt["status"] == "optimal" else None
+    return {"ml": opt, "ground_truth_at_ml_optimum": gt, "profit_gap_per_hour": gap}
+
+
+PARTS = ("eo", "optimize", "chain", "width")
+
+
+def eo_part(m, state, nom, t_init: float, test, truth, tag: str, args) -> dict:
+    """Held-out accuracy, random-tear robustness and SequentialDecomposition of one network set."""
+    acc = heldout_accuracy(m, state, test)
+    ok = acc["status"] == "optimal"
+    r2 = r2_per_output(truth[ok.to_numpy()], acc.loc[ok, truth.columns]) if ok.sum() > 1 else pd.Series(dtype=float)
+    if tag == "after" and ok.sum() > 1:
+        parity_plot(truth[ok.to_numpy()], acc.loc[ok, truth.columns], RESULTS / "cumene_eo_parity.png",
+                    title="EO network flowsheet vs ground truth (held-out)")
+    rob = random_tear_robustness(m, state, args.n_random)
+    with Timer() as t_sd:
+        from_json(m, sd=state, wts=StoreSpec.value())
+        eo_kpi = kpis(stream_values(m))
+        try:
+            solve_sequential(m, iter_lim=args.sd_iter, tol=1e-5)
+            sd_kpi, sd_error = kpis(stream_values(m)), None
+        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+            sd_kpi, sd_error = None, f"{type(exc).__name__}: {exc}"
+    return {
+        "nominal_status": nom["status"], "init_and_nominal_seconds": t_init,
+        "heldout_optimal": int(ok.sum()), "heldout_failed": acc.loc[~ok, ["status"]].join(
+            acc.get("out_of_domain", pd.Series(dtype=str))).to_dict("records"),
+        "heldout_median_solve_seconds": float(acc["seconds"].median()),
+        "end_to_end_r2": {k: float(v) for k, v in r2.items()},
+        "random_tear_convergence_rate": float((rob["status"] == "optimal").mean()),
+        "random_tear_n": len(rob), "random_tear_median_seconds": float(rob["seconds"].median()),
+        "sequential_decomposition": {"kpis": sd_kpi, "eo_kpis": eo_kpi, "error": sd_error,
+                                     "seconds": t_sd.seconds},
+    }
+
+
+def optimize_part(m, state, models, directory) -> dict:
+    """The validated optimum with free network inputs and with inputs kept in the training box."""
+    out = {"optimization": validated_optimum(m, state)}
+    mb, state_b, nom_b = nominal_ml_model(models, directory, enforce_bounds=True)
+    out["optimization_inputs_in_training_domain"] = (
+        validated_optimum(mb, state_b) if nom_b["status"] == "optimal"
+        else {"ml": {"status": f"nominal solve {nom_b['status']}"}})
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS,
+                    help="what to (re)measure; other parts are kept from the existing JSON")
     ap.add_argument("--n-random", type=int, default=100)
     ap.add_argument("--chain", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--sd-iter", type=int, default=20, help="SequentialDecomposition iteration limit")
     ap.add_argument("--tags", nargs="+", default=["before", "after"], choices=["before", "after"])
+    ap.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 128])
+    ap.add_argument("--width-epochs", type=int, default=1500)
     args = ap.parse_args()
     logging.getLogger("pyomo").setLevel(logging.ERROR)
     logging.getLogger("idaes").setLevel(logging.ERROR)
     saved = pickle.load(open(RESULTS / "cumene_nets" / "models.pkl", "rb"))
     test = saved["test"]
     truth = truth_kpis(test)
-    payload: dict = {"n_test": len(test)}
+    payload: dict = {"n_test": len(test), "commands": {}}
+    previous = RESULTS / "cumene_eo.json"
+    if set(args.parts) != set(PARTS) and previous.exists():
+        old = json.loads(previous.read_text())
+        payload = {k: v for k, v in old.items() if k not in ("benchmark", "when", "command", "machine")}
+        payload.setdefault("commands", {})
+    command = " ".join(["python", *sys.argv])
+    for part in args.parts:
+        payload["commands"][part] = command
     for tag in args.tags:
-        with Timer() as t_init:
-            m, state, nom = nominal_ml_model(saved[tag], RESULTS / "cumene_nets" / tag)
-        acc = heldout_accuracy(m, state, test)
-        ok = acc["status"] == "optimal"
-        r2 = r2_per_output(truth[ok.to_numpy()], acc.loc[ok, truth.columns]) if ok.sum() > 1 else pd.Series(dtype=float)
-        if tag == "after" and ok.sum() > 1:
-            parity_plot(truth[ok.to_numpy()], acc.loc[ok, truth.columns], RESULTS / "cumene_eo_parity.png",
-                        title="EO network flowsheet vs ground truth (held-out)")
-        rob = random_tear_robustness(m, state, args.n_random)
-        with Timer() as t_sd:
-            from idaes.core.util.model_serializer import StoreSpec, from_json
-            from_json(m, sd=state, wts=StoreSpec.value())
-            eo_kpi = kpis(stream_values(m))
-            try:
-                solve_sequential(m, iter_lim=args.sd_iter, tol=1e-5)
-                sd_kpi, sd_error = kpis(stream_values(m)), None
-            except Exception as exc:  # noqa: BLE001 - reported, not hidden
-                sd_kpi, sd_error = None, f"{type(exc).__name__}: {exc}"
-        opt = optimize(m, state)
-        gt = ground_truth_at(opt["decisions"])
-        payload[tag] = {
-            "nominal_status": nom["status"], "init_and_nominal_seconds": t_init.seconds,
-            "heldout_optimal": int(ok.sum()), "heldout_failed": acc.loc[~ok, ["status"]].join(
-                acc.get("out_of_domain", pd.Series(dtype=str))).to_dict("records"),
-            "heldout_median_solve_seconds": float(acc["seconds"].median()),
-            "end_to_end_r2": {k: float(v) for k, v in r2.items()},
-            "random_tear_convergence_rate": float((rob["status"] == "optimal").mean()),
-            "random_tear_n": len(rob), "random_tear_median_seconds": float(rob["seconds"].median()),
-            "sequential_decomposition": {"kpis": sd_kpi, "eo_kpis": eo_kpi, "error": sd_error,
-                                         "seconds": t_sd.seconds},
-            "optimization": {"ml": opt, "ground_truth_at_ml_optimum": gt,
-                             "profit_gap_per_hour": None if gt["status"] != "optimal" else opt["profit"] - gt["profit"]},
-        }
+        directory = RESULTS / "cumene_nets" / tag
+        if {"eo", "optimize"} & set(args.parts):
+            with Timer() as t_init:
+                m, state, nom = nominal_ml_model(saved[tag], directory)
+        entry = payload.setdefault(tag, {})
+        if "eo" in args.parts:
+            entry.update(eo_part(m, state, nom, t_init.seconds, test, truth, tag, args))
+        if "optimize" in args.parts:
+            entry.update(optimize_part(m, state, saved[tag], directory))
         write_result("cumene_eo", payload)
-    # ground-truth optimum for reference
-    m, state = warm_model(1)
-    payload["ground_truth_optimum"] = optimize(m, state)
-    # solve-time scaling of the ground truth with the number of reactors
-    scaling = []
-    for n in args.chain:
-        mc = build_flowsheet(n)
-        set_conditions(mc, NOMINAL)
-        t0 = time.perf_counter()
-        initialize(mc)
-        t_init = time.perf_counter() - t0
-        res = solve(mc)
-        scaling.append({"n_reactors": n, "init_seconds": t_init, "eo_seconds": res["seconds"], "status": res["status"]})
-    payload["ground_truth_chain_scaling"] = scaling
+    if "optimize" in args.parts:
+        m, state = warm_model(1)
+        payload["ground_truth_optimum"] = optimize(m, state)
+    tag = args.tags[-1]
+    if "chain" in args.parts:
+        payload["chain_scaling"] = chain_scaling(saved[tag], RESULTS / "cumene_nets" / tag, args.chain)
+        write_result("cumene_eo", payload)
+    if "width" in args.parts:
+        payload["width_scaling"] = width_scaling(saved["train"], test, truth, args.widths, args.width_epochs)
     write_result("cumene_eo", payload)
+
+
+def chain_scaling(models, directory, chain: list[int]) -> list[dict]:
+    """Ground truth vs network flowsheet with 1, 2, 4, ... alkylation reactors in series."""
+    rows = []
+    for n in tqdm(chain, desc="reactor chain"):
+        gt = timed_solve(build_flowsheet(n), set_conditions)
+        ml = timed_solve(build_ml_flowsheet(models, directory, n_reactors=n), set_ml_conditions)
+        rows.append({"n_reactors": n, "ground_truth": gt, "network": ml,
+                     "solve_time_ratio_network_over_truth": ml["solve_seconds"] / gt["solve_seconds"]})
+    return rows
+
+
+def width_scaling(train, test, truth, widths: list[int], epochs: int) -> list[dict]:
+    """Networks of width w x w (same data, same seed): nominal EO time and held-out R²."""
+    rows = []
+    for w in tqdm(widths, desc="network width"):
+        with Timer() as t_train:
+            models = train_networks(train, hidden=(w, w), max_epochs=epochs)
+        with tempfile.TemporaryDirectory() as tmp:
+            export_networks(models, tmp)
+            m, state, nom = nominal_ml_model(models, tmp)
+            acc = heldout_accuracy(m, state, test)
+        ok = (acc["status"] == "optimal").to_numpy()
+        r2 = r2_per_output(truth[ok], acc.loc[ok, truth.columns]) if ok.sum() > 1 else pd.Series(dtype=float)
+        rows.append({"width": w, "train_seconds": t_train.seconds, "nominal_status": nom["status"],
+                     "nominal_solve_seconds": nom["seconds"], "heldout_optimal": int(ok.sum()),
+                     "heldout_n": len(acc), "heldout_median_solve_seconds": float(acc["seconds"].median()),
+                     "end_to_end_r2": {k: float(v) for k, v in r2.items()}})
+    return rows
 
 
 if __name__ == "__main__":

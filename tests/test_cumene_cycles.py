@@ -79,6 +79,21 @@ def test_solvers_reach_exact_fixed_point(method):
         assert int(res.iterations.max()) <= 2
 
 
+@pytest.mark.parametrize("method", ["direct", "wegstein", "newton", "lbfgs"])
+def test_rows_are_independent_problems(method):
+    """Each row converges as if alone: a row whose map is undefined (log of a negative
+    number) or badly scaled does not hold back or perturb the others."""
+    def run(c: list[float]):
+        c = torch.tensor(c, dtype=torch.float64)[:, None]
+        G = lambda x: 0.5 * x + torch.log(c) + 1.0  # noqa: E731 - x* = 2 (log c + 1); c < 0 undefined
+        return solve(G, torch.zeros(len(c), 1, dtype=torch.float64), method=method, tol=1e-7, max_iter=200)
+
+    res = run([1.0, 50.0, -3.0])
+    assert res.converged.tolist() == [True, True, False], (method, res.history[-1])
+    np.testing.assert_allclose(res.x[:2, 0].numpy(), 2 * (np.log([1.0, 50.0]) + 1), rtol=1e-6)
+    assert int(run([1.0]).iterations[0]) == int(res.iterations[0])
+
+
 def test_divergent_map_is_reported_not_converged():
     G = lambda x: 2.0 * x + 1.0  # noqa: E731 - repelling fixed point at -1
     res = solve(G, torch.zeros(3, 1, dtype=torch.float64), method="direct", max_iter=30)
@@ -145,3 +160,13 @@ def test_unrolled_finetuning_reduces_loss():
                     learning_rate=0.05, progress=False)
     assert hist[-1] - floor < 0.05 * (before - floor)
     assert abs(gain.item() - 1.0) < 0.05
+
+
+def test_flowsheet_diagram(tmp_path, monkeypatch):
+    from flowsheets.cumene import diagram
+
+    path = diagram.draw_flowsheet(tmp_path / "fs.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monkeypatch.delitem(diagram.POSITIONS, "C2")
+    with pytest.raises(ValueError, match=r"no drawing position for units \['C2'\]"):
+        diagram.draw_flowsheet(tmp_path / "bad.png")

@@ -9,6 +9,11 @@ propylene 34.3 $/kmol, cumene 120 $/kmol, fired heat 9.83 $/GJ, cooling water 0.
 The same decisions and objective are built on the ground truth (:mod:`.flowsheet`) and on
 the network flowsheet (:mod:`.ml_flowsheet`) so an ML optimum can be re-simulated on the
 ground truth and the profit gap reported.
+
+The optimizer must keep benzene in excess (fresh benzene >= ``MIN_BENZENE_RATIO`` x fresh
+propylene), as cumene plants are run (Luyben 2010 uses a large benzene excess): with
+propylene in excess the ground truth often has no steady state. In the 360 sampled points
+every point with a ratio >= 1 solved, against 62 % between 0.9 and 0.95 and 23 % below 0.9.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import pyomo.environ as pyo
 from flowsheets.cumene.flowsheet import CONDITION_BOUNDS
 from flowsheets.cumene.properties import COMPONENTS
 
-__all__ = ["PRICES", "DECISIONS", "decision_vars", "add_economics", "decisions_of", "MIN_PURITY"]
+__all__ = ["PRICES", "DECISIONS", "decision_vars", "add_economics", "decisions_of", "MIN_PURITY",
+           "MIN_BENZENE_RATIO"]
 
 PRICES = {"cumene": 120.0, "benzene": 68.7, "propylene": 34.3, "heat": 9.83, "cooling": 0.354}
 MIN_PURITY = 0.99
+MIN_BENZENE_RATIO = 1.0
 #: operating conditions the optimizer moves (propylene feed = plant capacity stays fixed)
 DECISIONS = ["benzene_feed", "reactor_T", "reactor_volume", "flash_T", "flash_P",
              "purge_fraction", "trans_fraction", "trans_conversion"]
@@ -53,8 +60,8 @@ def decision_vars(m) -> dict[str, list]:
 def add_economics(m, free: bool = True) -> None:
     """Add ``m.profit`` (objective, maximized) and the purity constraint; free the decisions.
 
-    With ``free`` the first variable of each decision is unfixed within the sampled bounds
-    and every copy is tied to it by an equality.
+    With ``free`` the first variable of each decision is unfixed within the sampled bounds,
+    every copy is tied to it by an equality and the benzene-excess constraint is added.
     """
     fs = m.fs
     prod = fs.C2.product
@@ -69,6 +76,8 @@ def add_economics(m, free: bool = True) -> None:
                               >= MIN_PURITY * sum(prod.flow_mol_comp[0, c] for c in COMPONENTS))
     if not free:
         return
+    m.benzene_excess = pyo.Constraint(expr=fs.M101.benzene_feed.flow_mol_comp[0, "benzene"]
+                                      >= MIN_BENZENE_RATIO * fs.M101.propylene_feed.flow_mol_comp[0, "propylene"])
     m.ties = pyo.ConstraintList()
     for name, vs in decision_vars(m).items():
         if name not in DECISIONS:

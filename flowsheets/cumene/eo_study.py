@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 from idaes.core.util.model_serializer import StoreSpec, from_json, to_json
+from idaes.core.util.model_statistics import number_activated_equalities, number_variables_in_activated_constraints
 from pyomo.network import Arc
+from tqdm.auto import tqdm
 
 from idaes_ml.unit_models.surrogate_unit import units_out_of_domain
 
@@ -17,7 +21,7 @@ from flowsheets.cumene.properties import COMPONENTS
 from flowsheets.cumene.solve import initialize, solve
 from flowsheets.cumene.units import kpis, stream_values
 
-__all__ = ["nominal_ml_model", "heldout_accuracy", "random_tear_robustness", "optimize"]
+__all__ = ["nominal_ml_model", "heldout_accuracy", "random_tear_robustness", "optimize", "timed_solve"]
 
 
 def nominal_ml_model(models, directory, enforce_bounds: bool = False):
@@ -29,6 +33,23 @@ def nominal_ml_model(models, directory, enforce_bounds: bool = False):
     return m, to_json(m, return_dict=True, wts=StoreSpec.value()), res
 
 
+def timed_solve(m, set_conditions, cond: dict | None = None) -> dict:
+    """Fix ``cond`` (default nominal) with ``set_conditions``, initialize and EO-solve ``m``.
+
+    Returns status, initialization and solve seconds, model size, KPIs and the network
+    units outside their training domain at the solution (empty for the ground truth).
+    """
+    set_conditions(m, cond or NOMINAL)
+    t0 = time.perf_counter()
+    initialize(m)
+    init_s = time.perf_counter() - t0
+    res = solve(m)
+    return {"status": res["status"], "init_seconds": init_s, "solve_seconds": res["seconds"],
+            "n_variables": number_variables_in_activated_constraints(m),
+            "n_equalities": number_activated_equalities(m),
+            "kpis": kpis(stream_values(m)), "units_out_of_domain": sorted(units_out_of_domain(m.fs))}
+
+
 def _conditions(row) -> dict:
     return {k: float(row[f"cond.{k}"]) for k in CONDITION_BOUNDS}
 
@@ -36,7 +57,7 @@ def _conditions(row) -> dict:
 def heldout_accuracy(m, state, test: pd.DataFrame) -> pd.DataFrame:
     """EO-solve the network flowsheet at every held-out point (warm start from nominal)."""
     rows = []
-    for _, r in test.iterrows():
+    for _, r in tqdm(test.iterrows(), total=len(test), desc="held-out EO solves"):
         from_json(m, sd=state, wts=StoreSpec.value())
         set_ml_conditions(m, _conditions(r))
         res = solve(m)
@@ -55,7 +76,7 @@ def random_tear_robustness(m, state, n: int, seed: int = 0, spread: float = 1.0)
     ref = {p: {c: pyo.value(p.flow_mol_comp[0, c]) for c in COMPONENTS} | {"T": pyo.value(p.temperature[0])}
            for p in (m.fs.M101.recycle, m.fs.M102.trans)}
     rows = []
-    for _ in range(n):
+    for _ in tqdm(range(n), desc="random tear EO solves"):
         from_json(m, sd=state, wts=StoreSpec.value())
         for port, vals in ref.items():
             src = next(a.source for a in m.component_data_objects(Arc) if a.destination is port)
@@ -73,6 +94,6 @@ def optimize(m, state=None) -> dict:
     if state is not None:
         from_json(m, sd=state, wts=StoreSpec.value())
     add_economics(m)
-    res = solve(m, square=False)
+    res = solve(m, square=False, options={"max_iter": 1000})
     return {"status": res["status"], "seconds": res["seconds"], "profit": pyo.value(m.profit_expr),
             "decisions": decisions_of(m), "kpis": kpis(stream_values(m))}

@@ -63,14 +63,20 @@ def unit_data(df: pd.DataFrame, unit: str):
 
 
 def train_networks(df: pd.DataFrame, hidden=(32, 32), max_epochs: int = 2000, seed: int = 0,
-                   progress: bool = False, **kwargs) -> dict[str, UnitModel]:
-    """Fit one MLPRegressor per unit on the optimal rows of ``df``."""
+                   progress: bool = False, positive_outputs: bool = True, **kwargs) -> dict[str, UnitModel]:
+    """Fit one MLPRegressor per unit on the optimal rows of ``df``.
+
+    Outputs (flows, K, Pa) are non-negative by construction (``positive_outputs``): with
+    plain linear output layers the networks' recycle fixed points had negative flows, which
+    no property package accepts, so the equation-oriented flowsheet had no feasible solution.
+    """
     models = {}
     for unit in UNITS:
         d = unit_data(df, unit)
         net = None
         if d.Y.shape[1]:
-            reg = MLPRegressor(hidden=hidden, max_epochs=max_epochs, seed=seed, progress=progress, **kwargs)
+            reg = MLPRegressor(hidden=hidden, max_epochs=max_epochs, seed=seed, progress=progress,
+                               positive_outputs=positive_outputs, **kwargs)
             net = reg.fit(d.X, d.Y).network_
         models[unit] = UnitModel(net, d.constants, d.passthrough)
     return models

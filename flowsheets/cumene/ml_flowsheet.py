@@ -30,7 +30,7 @@ from idaes_ml.unit_models.surrogate_unit import SurrogateUnitData
 from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, FIXED, fix_feeds, make_mixer, set_scaling
 from flowsheets.cumene.ml import UnitModel
 from flowsheets.cumene.properties import configuration
-from flowsheets.cumene.units import EDGES, UNITS
+from flowsheets.cumene.units import UNITS, edges, unit_specs
 
 __all__ = ["export_networks", "build_ml_flowsheet", "set_ml_conditions", "DECISION_UNITS"]
 
@@ -75,25 +75,34 @@ def _surrogate_unit(fs, unit: str, um: UnitModel, directory: Path, enforce_bound
                          unit_variables=unit_vars, outlet_rules=rules, enforce_bounds=enforce_bounds)
 
 
-def build_ml_flowsheet(models: dict[str, UnitModel], directory, enforce_bounds: bool = False) -> pyo.ConcreteModel:
+def build_ml_flowsheet(models: dict[str, UnitModel], directory, enforce_bounds: bool = False,
+                       n_reactors: int = 1) -> pyo.ConcreteModel:
     """The cumene topology of :mod:`.flowsheet` with the exported networks as units.
 
     ``enforce_bounds`` keeps every network input inside its training box during the solve.
+    ``n_reactors`` alkylation reactors in series (as :func:`.flowsheet.build_flowsheet`)
+    all use the R101 network, each at ``reactor_volume / n_reactors``: beyond one reactor
+    the network extrapolates (smaller volumes, cumene-rich inlets), which is reported by
+    :func:`idaes_ml.unit_models.units_out_of_domain`, not hidden.
     """
     directory = Path(directory)
     m = pyo.ConcreteModel(name="cumene_ml")
     m.fs = fs = FlowsheetBlock(dynamic=False)
     fs.props = GenericParameterBlock(**configuration)
-    fs.n_reactors = 1
+    fs.n_reactors = n_reactors
     fs.models = models
-    for unit, spec in UNITS.items():
+    for unit, spec in unit_specs(n_reactors).items():
+        model = models[unit.partition("_")[0]]
         if unit.startswith("M"):
             setattr(fs, unit, make_mixer(fs, spec["inlets"]))
-        elif models[unit].network is None:
+        elif model.network is None:
             setattr(fs, unit, Heater(property_package=fs.props, has_pressure_change=False))
         else:
-            setattr(fs, unit, _surrogate_unit(fs, unit, models[unit], directory, enforce_bounds))
-    for i, ((src, out), (dst, inl)) in enumerate(EDGES.items()):
+            block = _surrogate_unit(fs, unit.partition("_")[0], model, directory, enforce_bounds)
+            setattr(fs, unit, block)
+            if hasattr(block, "reactor_volume"):  # a chain shares the volume
+                block.reactor_volume[0].setlb(CONDITION_BOUNDS["reactor_volume"][0] / n_reactors)
+    for (src, out), (dst, inl) in edges(n_reactors).items():
         setattr(fs, f"arc_{src}_{out}", Arc(source=getattr(getattr(fs, src), out),
                                              destination=getattr(getattr(fs, dst), inl)))
     pyo.TransformationFactory("network.expand_arcs").apply_to(m)
@@ -109,13 +118,14 @@ def set_ml_conditions(m, cond: dict[str, float]) -> None:
     fs.M103.outlet.pressure[0].fix(FIXED["trans_P"])
     fs.H101.outlet.temperature[0].fix(cond["reactor_T"])
     fs.H102.outlet.temperature[0].fix(cond["flash_T"])
-    for unit, um in fs.models.items():
-        block = getattr(fs, unit)
+    for unit in unit_specs(fs.n_reactors):
+        block, um = getattr(fs, unit), fs.models[unit.partition("_")[0]]
         if not isinstance(block, SurrogateUnitData):
             continue
-        for p in UNITS[unit]["params"]:
+        for p in UNITS[unit.partition("_")[0]]["params"]:
             if hasattr(block, p):
-                getattr(block, p)[0].fix(cond[p])
+                value = cond[p] / fs.n_reactors if p == "reactor_volume" else cond[p]
+                getattr(block, p)[0].fix(value)
         for label, value in um.constants.items():
             port, _, var = label.partition(".")
             name, _, idx = var.partition("[")

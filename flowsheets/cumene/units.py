@@ -17,7 +17,7 @@ from flowsheets.cumene.flowsheet import reactor_names
 from flowsheets.cumene.properties import ATOMS, COMPONENTS
 
 __all__ = ["STREAM_VARS", "UNITS", "EDGES", "FEEDS", "PRODUCTS", "TEARS", "column",
-           "unit_specs", "stream_values", "atom_balance", "kpis"]
+           "unit_specs", "edges", "stream_values", "atom_balance", "kpis"]
 
 STREAM_VARS = [f"flow_mol_comp[{c}]" for c in COMPONENTS] + ["temperature", "pressure"]
 
@@ -72,6 +72,16 @@ def unit_specs(n_reactors: int = 1) -> dict[str, dict[str, list[str]]]:
         else:
             specs[name] = spec
     return specs
+
+
+def edges(n_reactors: int = 1) -> dict[tuple[str, str], tuple[str, str]]:
+    """``EDGES`` with the alkylation reactor repeated ``n_reactors`` times in series."""
+    names = reactor_names(n_reactors)
+    out = {src: dst for src, dst in EDGES.items() if src != ("R101", "outlet")}
+    for a, b in zip(names[:-1], names[1:]):
+        out[(a, "outlet")] = (b, "inlet")
+    out[(names[-1], "outlet")] = EDGES[("R101", "outlet")]
+    return out
 
 
 def stream_values(m) -> dict[str, float]:

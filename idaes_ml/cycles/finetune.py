@@ -56,5 +56,5 @@ def finetune(graph: FlowsheetGraph, modules: list[torch.nn.Module], batches: Cal
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 10.0)
         opt.step()
-        history.append(float(loss))
+        history.append(float(loss.detach()))
     return history

@@ -109,24 +109,66 @@ def _newton(G, x0, scale, tol, max_iter, damping=1.0, **_):
     return _loop(G, x0, scale, tol, max_iter, step)
 
 
-def _lbfgs(G, x0, scale, tol, max_iter, inner=5, **_):
+def _loss_grad(G, z, scale) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-row ``f = ||(G(x) - x) / scale||^2`` at ``x = z * scale`` and its gradient in ``z``."""
+    with torch.enable_grad():
+        z = z.detach().requires_grad_(True)
+        r = (G(z * scale) - z * scale) / scale
+        f = (r ** 2).sum(dim=1)
+        (g,) = torch.autograd.grad(torch.where(torch.isfinite(f), f, torch.zeros_like(f)).sum(), z)
+    return f.detach(), g
+
+
+def _loss(G, z, scale) -> torch.Tensor:
+    with torch.no_grad():
+        f = (((G(z * scale) - z * scale) / scale) ** 2).sum(dim=1)
+    return torch.where(torch.isfinite(f), f, torch.full_like(f, float("inf")))
+
+
+def _lbfgs(G, x0, scale, tol, max_iter, history_size=10, max_backtracks=30, **_):
+    """L-BFGS on each row's ``||G(x) - x||^2`` (Nocedal & Wright 2006, Alg. 7.4 two-loop
+    recursion), vectorized over the batch: every row keeps its own curvature pairs and its
+    own Armijo backtracking step, so rows do not share (or spoil) one line search."""
+
     def step(x, gx, s):
-        z = (x / scale).detach().clone().requires_grad_(True)
-        opt = torch.optim.LBFGS([z], lr=1.0, max_iter=inner, history_size=10, line_search_fn="strong_wolfe",
-                                tolerance_grad=1e-15, tolerance_change=1e-20)
-
-        def closure():
-            opt.zero_grad()
-            zs = z * scale
-            r = (G(zs) - zs) / scale
-            r = torch.where(torch.isfinite(r), r, torch.zeros_like(r))  # a diverged row must not poison the batch
-            loss = (r ** 2).sum()
-            loss.backward()
-            return loss
-
-        with torch.enable_grad():
-            opt.step(closure)
-        return (z * scale).detach()
+        z = x / scale
+        f, g = _loss_grad(G, z, scale)
+        pairs = s.setdefault("pairs", [])
+        if "z" in s:
+            sk, yk = z - s["z"], g - s["g"]
+            sy = (sk * yk).sum(dim=1)
+            valid = sy > 1e-12 * (yk * yk).sum(dim=1).clamp_min(1e-300)  # curvature condition, per row
+            pairs.append((sk, yk, torch.where(valid, 1.0 / sy.clamp_min(1e-300), torch.zeros_like(sy))))
+            del pairs[:-history_size]
+            gamma = torch.where(valid, sy / (yk * yk).sum(dim=1).clamp_min(1e-300), s["gamma"])
+            s["gamma"] = gamma
+        gamma = s.setdefault("gamma", torch.ones(len(z), dtype=z.dtype))
+        q, alphas = g.clone(), []
+        for sk, yk, rho in reversed(pairs):
+            a = rho * (sk * q).sum(dim=1)
+            q -= a[:, None] * yk
+            alphas.append(a)
+        r = gamma[:, None] * q
+        for (sk, yk, rho), a in zip(pairs, reversed(alphas)):
+            b = rho * (yk * r).sum(dim=1)
+            r += (a - b)[:, None] * sk
+        d = -r
+        slope = (g * d).sum(dim=1)
+        d = torch.where((slope < 0)[:, None], d, -g)  # not a descent direction: steepest descent
+        slope = (g * d).sum(dim=1)
+        t = torch.ones(len(z), dtype=z.dtype)
+        accepted = torch.zeros(len(z), dtype=torch.bool)
+        for _ in range(max_backtracks):
+            f_new = _loss(G, z + t[:, None] * d, scale)
+            ok = ~accepted & (f_new <= f + 1e-4 * t * slope)
+            accepted |= ok
+            if bool(accepted.all()):
+                break
+            t = torch.where(accepted, t, 0.5 * t)
+        t = torch.where(accepted, t, torch.zeros_like(t))  # no decrease found: the row stays put
+        z_new = z + t[:, None] * d
+        s["z"], s["g"] = z, g
+        return z_new * scale
 
     return _loop(G, x0, scale, tol, max_iter, step)
 
