@@ -32,18 +32,25 @@ _TOL = 1e-9
 
 
 def chebyshev_center(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float]:
-    """Centre and radius of the largest ball inside ``{x: A x <= b}`` (radius < 0: empty)."""
+    """Centre and radius of the largest ball inside ``{x: A x <= b}`` (radius < 0: empty).
+
+    HiGHS's simplex can end with a numerical failure (status 4) on nearly parallel
+    facets, e.g. a sheared cell against a box; the interior-point method then decides.
+    """
     norms = np.linalg.norm(A, axis=1)
     n = A.shape[1]
     c = np.zeros(n + 1)
     c[-1] = -1.0
-    res = linprog(
-        c, A_ub=np.hstack([A, norms[:, None]]), b_ub=b,
-        bounds=[(None, None)] * n + [(None, 1e12)], method="highs",
-    )
-    if res.status != 0:
-        return np.full(n, np.nan), -1.0
-    return res.x[:n], float(res.x[-1])
+    for method in ("highs", "highs-ipm"):
+        res = linprog(
+            c, A_ub=np.hstack([A, norms[:, None]]), b_ub=b,
+            bounds=[(None, None)] * n + [(None, 1e12)], method=method,
+        )
+        if res.status == 0:
+            return res.x[:n], float(res.x[-1])
+        if res.status == 2:  # infeasible: the set is empty
+            break
+    return np.full(n, np.nan), -1.0
 
 
 @dataclass(frozen=True, eq=False)
