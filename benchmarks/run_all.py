@@ -20,9 +20,11 @@ HERE = Path(__file__).resolve().parent
 
 #: (script, arguments) in the order their inputs require.
 PLAN: list[tuple[str, list[str]]] = [
-    ("solver_overhead.py", []),
+    ("solver_overhead.py", ["--repeats", "5"]),
+    ("solver_setup.py", ["--repeats", "5"]),
     ("nn_embedding.py", []),
     ("cumene_data.py", ["--n", "160"]),
+    ("cumene_data.py", ["--n", "200", "--seed", "1", "--out", "cumene_data_extra"]),
     ("cumene_cycles.py", []),
     ("cumene_eo.py", []),
     ("operability_oi.py", []),
@@ -38,6 +40,9 @@ PLAN: list[tuple[str, list[str]]] = [
     ("cstr_network_compare.py", ["40", "16", "structured", "hot_feed_surge", "reactor_offline", "coolant_warm"]),
     ("cstr_network_operability.py", []),
     ("cstr_network_scale.py", []),
+    ("cstr_network_dae.py", ["60", "1"]),
+    ("cstr_network_mpc.py", ["scenarios", "60", "1"]),
+    ("cstr_network_mpc.py", ["scale", "20", "10", "3"]),
 ]
 
 

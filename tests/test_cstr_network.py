@@ -101,3 +101,19 @@ def test_scenarios_apply_their_disturbance():
     assert SCENARIOS["reactor_offline"].disturbance(net, 10).offline == {0}
     assert SCENARIOS["reactor_offline"].disturbance(net, 0).offline == frozenset()
     assert SCENARIOS["feed_rate_up"].disturbance(net, 10).F_total == pytest.approx(1.2 * net.supply(Disturbance()))
+
+
+def test_campaign_job_runs_pi_and_rejects_unknown_choices():
+    from flowsheets.cstr_network.campaign import CampaignJob, closed_loop_job
+
+    out = closed_loop_job(CampaignJob(2, "coolant_warm", "pi", n_steps=5))
+    assert out["summary"]["n_steps"] == 5 and out["summary"]["plant"] == "CSTRNetwork" and len(out["records"]["k"]) == 5
+    assert out["model_size"] is None and out["summary"]["out_of_domain_steps"] == 0
+    with pytest.raises(DataError, match="policy must be one of"):
+        closed_loop_job(CampaignJob(2, "nominal", "magic"))
+    with pytest.raises(DataError, match="needs model_dir"):
+        closed_loop_job(CampaignJob(2, "nominal", "mpc_hard"))
+    with pytest.raises(DataError, match="plant must be"):
+        closed_loop_job(CampaignJob(2, "nominal", "pi", plant="aspen"))
+    with pytest.raises(DataError, match="unknown scenario"):
+        closed_loop_job(CampaignJob(2, "earthquake", "pi"))

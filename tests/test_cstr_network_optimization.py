@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
+def model_dir(tmp_path_factory):
+    """A small structured reactor model trained here, exported to ONNX in a temporary folder."""
     df = generate_transitions(3, n_steps=48, seed=1, progress=False)
     X, Y = df[STATES + INPUTS + DISTURBANCES], df[[s + "_next" for s in STATES]].set_axis(STATES, axis=1)
     m = reactor_model("structured", hidden=(16,), max_epochs=120, progress=False, learning_rate=1e-2).fit(X, Y)
@@ -25,7 +26,12 @@ def model(tmp_path_factory):
     write_json(m.input_bounds_, where / "reactor_structured_domain.json")
     loaded = load_reactor_model(where, "structured")
     assert np.allclose(loaded.predict_next(X.head(20)), m.predict_next(X.head(20)), atol=1e-5)
-    return loaded
+    return where
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    return load_reactor_model(model_dir, "structured")
 
 
 def test_steady_state_optimum_on_learned_network_validates_on_plant(model):
@@ -65,3 +71,40 @@ def test_rto_policy_and_dynamic_operability(model):
     res = network_funnel(net, model, design_state(net), {"Fc": (20, 60), "F": (110, 175)},
                          {"product": (100, 200), "T_hottest": (105, 118)}, horizon=3, n_sequences=20)
     assert len(res.doi) == 4 and (res.doi >= 0).all() and res.doi[-1] > res.doi[0]  # more steps, more reach
+
+
+def test_mpc_optimizer_failure_falls_back_to_last_safe_inputs_and_says_so(model):
+    from flowsheets.cstr_network.control import design_state
+
+    net, d = CSTRNetwork(1, 2), Disturbance()
+    pol = MPCPolicy(net, model, horizon=2)
+    X = design_state(net)
+    F0, Fc0, info0 = pol(0, X, d)
+    assert not info0["fallback"], info0
+    pol.ctrl.solver_options["max_iter"] = 1  # Ipopt cannot converge in one iteration from the shifted plan
+    F1, Fc1, info1 = pol(1, net.step(X, F0, Fc0, d, 1 / 120), d)
+    assert info1["fallback"] and "optimizer failed" in info1["note"] and "last safe inputs" in info1["note"]
+    assert F1 == pytest.approx(F0) and Fc1 == pytest.approx(Fc0)
+
+
+def test_rto_optimizer_failure_keeps_last_safe_setpoints_and_says_so(model):
+    from flowsheets.cstr_network.control import design_state
+    from flowsheets.cstr_network.optimize import RTOPolicy
+
+    net = CSTRNetwork(1, 2)
+    pol = RTOPolicy(net, model, solver_options={"max_iter": 1})
+    T_sp, split = pol.pi.T_sp.copy(), pol.pi.split.copy()
+    F, Fc, info = pol(0, design_state(net), Disturbance(Tc_in=100.0))
+    assert info["fallback"] and "optimizer failed" in info["note"] and "kept last safe setpoints/split" in info["note"]
+    assert pol.pi.T_sp == pytest.approx(T_sp) and pol.pi.split == pytest.approx(split)
+    assert F.sum() == pytest.approx(net.supply(Disturbance()))
+
+
+def test_campaign_mpc_job_reports_model_size_and_memory(model_dir):
+    from flowsheets.cstr_network.campaign import CampaignJob, closed_loop_job
+
+    out = closed_loop_job(CampaignJob(2, "coolant_warm", "mpc_barrier", n_steps=2, horizon=2, model_dir=str(model_dir)))
+    s = out["summary"]
+    assert s["n_steps"] == 2 and s["fallbacks"] == 0 and s["out_of_domain_steps"] == 0
+    assert out["model_size"]["n_variables"] > out["model_size"]["n_constraints"] > 0
+    assert out["peak_rss_mb"] > 0

@@ -30,10 +30,15 @@ DISTURBANCES = ["cA_in", "cB_in", "T_in", "Tc_in"]
 DT = 1.0 / 120.0  # h (30 s sample time)
 
 
+T0_max = 116.0  # degC: hot feeds drive first-in-train reactors (hence every T_in) past T_max = 120 C
+T_sp_max = 127.0  # degC: setpoints beyond the limit; measured coverage up to 124.9 C (cstr_network_dynamics.json)
+
+
 def simulate_episode(seed: int, n_steps: int = 60, hold: int = 6, outages: bool = True) -> dict:
-    """One excited closed-loop episode on a 5x2 plant: PI loops with random setpoints, splits,
-    coolant dither, feed/coolant disturbances and (if ``outages``) an offline reactor, redrawn
-    every ``hold`` steps.  Returns states ``X`` (N+1, n, 4), inputs ``F``, ``Fc`` and disturbances ``d``."""
+    """One excited closed-loop episode on a 5x2 plant: PI loops with random setpoints (up to
+    ``T_sp_max``), splits, coolant dither, feed (up to ``T0_max``)/coolant disturbances and (if
+    ``outages``) an offline reactor, redrawn every ``hold`` steps.  Returns states ``X`` (N+1, n, 4),
+    inputs ``F``, ``Fc`` and disturbances ``d``."""
     rng = np.random.default_rng(seed)
     net = CSTRNetwork(5, 2)
     pi = PIBaseline(net, DT)
@@ -42,10 +47,10 @@ def simulate_episode(seed: int, n_steps: int = 60, hold: int = 6, outages: bool 
     for k in range(n_steps):
         if k % hold == 0:
             n_off = rng.integers(0, 2) if outages else 0
-            d = Disturbance(cA0=rng.uniform(4.5, 5.8), T0=rng.uniform(100.0, 110.0), Tc_in=rng.uniform(88.0, 104.0),
+            d = Disturbance(cA0=rng.uniform(4.5, 5.8), T0=rng.uniform(100.0, T0_max), Tc_in=rng.uniform(88.0, 106.0),
                             F_total=net.supply(Disturbance()) * rng.uniform(0.6, 1.35),
                             offline=set(rng.choice(net.n, size=n_off, replace=False).tolist()))
-            pi.T_sp = rng.uniform(102.0, 123.5, net.n)  # beyond T_max = 120 C: the model must know the limit region
+            pi.T_sp = rng.uniform(102.0, T_sp_max, net.n)  # beyond T_max = 120 C: the model must know the limit region
             pi.split = rng.dirichlet(np.full(net.n_trains, 4.0))
             dither = rng.normal(0.0, 6.0, net.n)
         F, Fc, _ = pi(k, X, d)

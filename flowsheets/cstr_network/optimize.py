@@ -185,17 +185,18 @@ class RTOPolicy:
     """Steady-state optimization on the learned network (re-run when the measured disturbance
     changes) feeding its temperatures and split to the PI loops; keeps the old ones if it fails."""
 
-    def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT):
+    def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT, solver_options: dict | None = None):
         from .control import PIBaseline
 
         self.net, self.model, self.pi, self.d = net, model, PIBaseline(net, dt), None
+        self.solver_options = solver_options
 
     def __call__(self, k: int, X: np.ndarray, d: Disturbance):
         """PI inputs toward the latest learned optimum; info notes re-optimizations and fallbacks."""
         info = {"fallback": False, "note": ""}
         if d != self.d:
             self.d = d
-            r = optimize_steady_state(self.net, self.model, d, X_guess=X)
+            r = optimize_steady_state(self.net, self.model, d, X_guess=X, solver_options=self.solver_options)
             if r["ok"]:
                 self.pi.T_sp = np.clip(r["X"][:, 2], self.net.limits.T_min, self.net.limits.T_max)
                 self.pi.split = r["F"] / max(r["F"].sum(), 1e-9) * min(1.0, r["F"].sum() / self.net.supply(d))

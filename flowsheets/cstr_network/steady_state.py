@@ -20,7 +20,7 @@ import pyomo.environ as pyo
 
 from idaes_ml.errors import DataError
 
-from .plant import CSTRNetwork, Disturbance, reaction_terms
+from .plant import CSTRNetwork, Disturbance, balances, reaction_terms
 
 __all__ = ["InfeasibleSetpointError", "required_coolant", "build_steady_state"]
 
@@ -114,25 +114,11 @@ def build_steady_state(net: CSTRNetwork, d: Disturbance, coolant_price: float = 
     for r in range(net.n):
         if not online[r]:
             continue
-        j = r // net.n_series
-        cA, cB, T, TK = m.cA[r], m.cB[r], m.T[r], m.TK[r]
-        r1, r2, r3, heat = reaction_terms_pyomo(p, cA, cB, T)
-        dil_V = m.F[j]  # balances multiplied through by V
-        V = p.volume
-        m.balances.add(dil_V * (inlet[r][0] - cA) - V * (r1 + r3) == 0)
-        m.balances.add(dil_V * (inlet[r][1] - cB) + V * (r1 - r2) == 0)
-        m.balances.add(dil_V * (inlet[r][2] - T) + V * heat + p.ua / (p.rho * p.cp) * (TK - T) == 0)
-        m.balances.add(m.Fc[r] * p.cpK * (d.Tc_in - TK) + p.ua * (T - TK) == 0)
+        rhs = balances(p, (m.cA[r], m.cB[r], m.T[r], m.TK[r]), inlet[r], m.F[r // net.n_series] / p.volume,
+                       m.Fc[r], d.Tc_in, exp=pyo.exp)
+        for scale, expr in zip((p.volume, p.volume, p.volume, p.mK * p.cpK), rhs):  # L/h, L/h, L/h, kJ/(h K) units
+            m.balances.add(scale * expr == 0)
     m.product = pyo.Expression(expr=sum(m.F[j] * last_cB[j] for j in m.J))
     m.obj = pyo.Objective(expr=m.product - coolant_price * sum(m.Fc[r] for r in m.R), sense=pyo.maximize)
     m.obj.deactivate()
     return m
-
-
-def reaction_terms_pyomo(p, cA, cB, T):
-    """:func:`.plant.reaction_terms` written with ``pyo.exp`` for Pyomo variables."""
-    Tk = T + 273.15
-    r1 = p.k10 * pyo.exp(-p.E1 / Tk) * cA
-    r2 = p.k20 * pyo.exp(-p.E2 / Tk) * cB
-    r3 = p.k30 * pyo.exp(-p.E3 / Tk) * cA**2
-    return r1, r2, r3, -(r1 * p.dH1 + r2 * p.dH2 + r3 * p.dH3) / (p.rho * p.cp)
