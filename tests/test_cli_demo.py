@@ -59,7 +59,7 @@ def test_solvers_report(capsys):
 def test_demo_end_to_end(tmp_path, capsys):
     from flowsheets.flash_demo.demo import run_demo
 
-    assert run_demo(tmp_path, n_points=30, max_epochs=800) == 0
+    assert run_demo(tmp_path, n_points=40, max_epochs=800) == 0
     out = capsys.readouterr().out
     assert "hybrid solves optimal" in out
     for name in ("flash.onnx", "flash_idaes_info.json", "training_curve.png", "hybrid_parity.png",
