@@ -48,6 +48,11 @@ def export_networks(models: dict[str, UnitModel], directory) -> dict[str, float]
     return out
 
 
+def _base(unit: str) -> str:
+    """The unit whose network a chained copy uses (``R101_3`` -> ``R101``)."""
+    return unit.partition("_")[0]
+
+
 def _surrogate_unit(fs, unit: str, um: UnitModel, directory: Path, enforce_bounds: bool):
     spec = UNITS[unit]
     (inlet,) = spec["inlets"]
@@ -92,13 +97,13 @@ def build_ml_flowsheet(models: dict[str, UnitModel], directory, enforce_bounds: 
     fs.n_reactors = n_reactors
     fs.models = models
     for unit, spec in unit_specs(n_reactors).items():
-        model = models[unit.partition("_")[0]]
+        model = models[_base(unit)]
         if unit.startswith("M"):
             setattr(fs, unit, make_mixer(fs, spec["inlets"]))
         elif model.network is None:
             setattr(fs, unit, Heater(property_package=fs.props, has_pressure_change=False))
         else:
-            block = _surrogate_unit(fs, unit.partition("_")[0], model, directory, enforce_bounds)
+            block = _surrogate_unit(fs, _base(unit), model, directory, enforce_bounds)
             setattr(fs, unit, block)
             if hasattr(block, "reactor_volume"):  # a chain shares the volume
                 block.reactor_volume[0].setlb(CONDITION_BOUNDS["reactor_volume"][0] / n_reactors)
@@ -119,10 +124,10 @@ def set_ml_conditions(m, cond: dict[str, float]) -> None:
     fs.H101.outlet.temperature[0].fix(cond["reactor_T"])
     fs.H102.outlet.temperature[0].fix(cond["flash_T"])
     for unit in unit_specs(fs.n_reactors):
-        block, um = getattr(fs, unit), fs.models[unit.partition("_")[0]]
+        block, um = getattr(fs, unit), fs.models[_base(unit)]
         if not isinstance(block, SurrogateUnitData):
             continue
-        for p in UNITS[unit.partition("_")[0]]["params"]:
+        for p in UNITS[_base(unit)]["params"]:
             if hasattr(block, p):
                 value = cond[p] / fs.n_reactors if p == "reactor_volume" else cond[p]
                 getattr(block, p)[0].fix(value)

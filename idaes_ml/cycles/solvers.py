@@ -109,19 +109,24 @@ def _newton(G, x0, scale, tol, max_iter, damping=1.0, **_):
     return _loop(G, x0, scale, tol, max_iter, step)
 
 
+def _sq_residual(G, z, scale) -> torch.Tensor:
+    """Per-row ``||(G(x) - x) / scale||^2`` at ``x = z * scale``."""
+    return (((G(z * scale) - z * scale) / scale) ** 2).sum(dim=1)
+
+
 def _loss_grad(G, z, scale) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-row ``f = ||(G(x) - x) / scale||^2`` at ``x = z * scale`` and its gradient in ``z``."""
+    """:func:`_sq_residual` and its gradient in ``z`` (non-finite rows contribute none)."""
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
-        r = (G(z * scale) - z * scale) / scale
-        f = (r ** 2).sum(dim=1)
+        f = _sq_residual(G, z, scale)
         (g,) = torch.autograd.grad(torch.where(torch.isfinite(f), f, torch.zeros_like(f)).sum(), z)
     return f.detach(), g
 
 
 def _loss(G, z, scale) -> torch.Tensor:
+    """:func:`_sq_residual` without gradient, ``inf`` where not finite."""
     with torch.no_grad():
-        f = (((G(z * scale) - z * scale) / scale) ** 2).sum(dim=1)
+        f = _sq_residual(G, z, scale)
     return torch.where(torch.isfinite(f), f, torch.full_like(f, float("inf")))
 
 
