@@ -16,7 +16,7 @@ from scipy.stats import qmc
 
 from idaes_ml.errors import DataError
 
-__all__ = ["latin_hypercube", "check_bounds"]
+__all__ = ["latin_hypercube", "check_bounds", "outside_bounds"]
 
 
 def check_bounds(bounds: dict[str, tuple[float, float]]) -> None:
@@ -30,6 +30,22 @@ def check_bounds(bounds: dict[str, tuple[float, float]]) -> None:
             raise DataError(f"bounds[{name!r}] must be a (low, high) pair, got {pair!r}") from exc
         if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
             raise DataError(f"bounds[{name!r}] = ({lo}, {hi}) must be finite with low < high")
+
+
+def outside_bounds(row: dict[str, float], bounds: dict[str, tuple[float, float]],
+                   rtol: float = 1e-6) -> dict[str, tuple[float, float, float]]:
+    """``{name: (value, low, high)}`` for entries of ``row`` outside ``bounds``.
+
+    A value within ``rtol`` x (high - low) of a bound counts as inside, so a solver's
+    bound relaxation (Ipopt moves bounds by ~1e-8 relative) is not reported.
+    """
+    out = {}
+    for k, (lo, hi) in bounds.items():
+        if k in row:
+            v, tol = float(row[k]), rtol * (hi - lo)
+            if not lo - tol <= v <= hi + tol:
+                out[k] = (v, lo, hi)
+    return out
 
 
 def latin_hypercube(

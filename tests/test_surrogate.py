@@ -18,9 +18,10 @@ from idaes.core.surrogate.surrogate_block import SurrogateBlock
 from onnx import TensorProto, helper, numpy_helper
 from pyomo.common.errors import InfeasibleConstraintException
 
-from idaes_ml.errors import MetadataError, OutOfDomainError, UnsupportedOnnxOpError
+from idaes_ml.errors import DataError, MetadataError, OutOfDomainError, UnsupportedOnnxOpError
 from idaes_ml.io import write_json
-from idaes_ml.nn import NetworkMetadata, OnnxNetwork, ScaledNetwork, export_onnx, info_path
+from idaes_ml.sampling import outside_bounds
+from idaes_ml.nn import NetworkMetadata, ScaledNetwork, export_onnx, info_path
 from idaes_ml.surrogate import FORMULATIONS, OnnxSurrogate, check_onnx, list_ops, normalize_onnx
 
 BOUNDS = {"u": (-1.0, 2.0), "v": (10.0, 30.0)}
@@ -277,6 +278,23 @@ def test_bounds_enforced(tmp_path):
     with pytest.raises(InfeasibleConstraintException, match="x\\[u\\]"):
         pyo.SolverFactory("ipopt").solve(m)
     assert s.domain_violations({"u": 3.5, "v": 20.0}) == {"u": (3.5, -1.0, 2.0)}
+    # a solver's bound relaxation (1e-8 relative) is not an excursion; a missing input is named
+    assert s.domain_violations({"u": 2.0 + 1e-8, "v": BOUNDS["v"][0]}) == {}
+    with pytest.raises(DataError, match="lacks network inputs"):
+        s.domain_violations({"u": 0.0})
+
+
+@given(lo=st.floats(-1e6, 1e6), width=st.floats(1e-3, 1e6), frac=st.floats(-2.0, 3.0))
+def test_outside_bounds_tolerance(lo, width, frac):
+    """Inside (with rtol x width slack) is never reported; clearly outside always is."""
+    hi = lo + width
+    v = lo + frac * width
+    tol = 1e-6 * width
+    out = outside_bounds({"x": v, "other": 1.0}, {"x": (lo, hi)})
+    if lo - 0.5 * tol <= v <= hi + 0.5 * tol:
+        assert out == {}
+    elif v < lo - 2 * tol or v > hi + 2 * tol:
+        assert out == {"x": (v, lo, hi)}
 
 
 def test_save_load_stream_and_folder(tmp_path):

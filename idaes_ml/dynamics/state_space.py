@@ -32,6 +32,7 @@ import pandas as pd
 from idaes_ml.errors import DataError
 from idaes_ml.metrics import as_frame, check_finite
 from idaes_ml.nn import MLPRegressor, ScaledNetwork, check_domain as _check_domain
+from idaes_ml.sampling import outside_bounds
 
 __all__ = ["NeuralStateSpace", "KnownTerms"]
 
@@ -151,5 +152,4 @@ class NeuralStateSpace:
 
     def domain_violations(self, row: dict) -> dict[str, tuple[float, float, float]]:
         """``{label: (value, low, high)}`` for entries of ``row`` outside the training ranges."""
-        return {k: (float(row[k]), lo, hi) for k, (lo, hi) in self.input_bounds_.items()
-                if k in row and not lo <= float(row[k]) <= hi}
+        return outside_bounds(row, self.input_bounds_)

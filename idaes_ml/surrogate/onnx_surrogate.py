@@ -28,9 +28,10 @@ from omlt.io import load_onnx_neural_network
 from pyomo.environ import Constraint
 from idaes.core.surrogate.base.surrogate_base import SurrogateBase
 
-from idaes_ml.errors import MetadataError
+from idaes_ml.errors import DataError, MetadataError
 from idaes_ml.io import atomic_write, write_json
 from idaes_ml.nn import NetworkMetadata, OnnxNetwork, info_path, load_network, onnx_from_bytes, onnx_path
+from idaes_ml.sampling import outside_bounds
 from idaes_ml.surrogate.formulations import check_formulation, initialize_formulation, make_formulation
 from idaes_ml.surrogate.onnx_checks import check_onnx, io_sizes, normalize_onnx
 
@@ -150,8 +151,10 @@ class OnnxSurrogate(SurrogateBase):
 
     def domain_violations(self, row: dict[str, float]) -> dict[str, tuple[float, float, float]]:
         """``{label: (value, low, high)}`` for the inputs of ``row`` outside the bounds."""
-        return {k: (float(row[k]), lo, hi) for k, (lo, hi) in self.input_bounds().items()
-                if not lo <= float(row[k]) <= hi}
+        missing = set(self.input_bounds()) - set(row)
+        if missing:
+            raise DataError(f"row lacks network inputs {sorted(missing)}")
+        return outside_bounds(row, self.input_bounds())
 
     # -- persistence ---------------------------------------------------------------
     def save_to_folder(self, directory: str | Path, name: str) -> tuple[Path, Path]:
