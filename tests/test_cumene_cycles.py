@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from idaes_ml.cycles import FlowsheetGraph, Node, finetune, network_node, solve, unit_dataset, unrolled_loss
+from idaes_ml.cycles import (FlowsheetGraph, Node, conserve_flows, finetune, network_node, solve, stream_spread,
+                             unit_dataset, unrolled_loss)
 from idaes_ml.nn import ScaledNetwork
 
 VARS = ["a", "b"]
@@ -154,12 +155,51 @@ def test_unrolled_finetuning_reduces_loss():
     targets = {k: v.detach() for k, v in truth_graph.evaluate(x_true, {"feed": feed}).items()}
     x0 = x_true.clone()  # from the true tears every unrolled pass must reproduce the truth
     one = torch.ones(2, dtype=torch.float64)
-    before = float(unrolled_loss(g, x0, {"feed": feed}, {}, targets, one))
-    floor = float(unrolled_loss(truth_graph, x0, {"feed": feed}, {}, targets, one))  # early-K terms stay
+    with torch.no_grad():
+        before = float(unrolled_loss(g, x0, {"feed": feed}, {}, targets, one))
+        floor = float(unrolled_loss(truth_graph, x0, {"feed": feed}, {}, targets, one))  # early-K terms stay
     hist = finetune(g, [holder], lambda e: (x0, {"feed": feed}, {}, targets), epochs=80,
                     learning_rate=0.05, progress=False)
     assert hist[-1] - floor < 0.05 * (before - floor)
     assert abs(gain.item() - 1.0) < 0.05
+
+
+def test_per_stream_scales():
+    """A dict of per-stream scales weighs each stream's error; a missing stream is named."""
+    g = _linear_graph(gain=1.0)
+    feed = torch.tensor([[1.0, 0.0], [2.0, 0.5], [1.5, 0.2]], dtype=torch.float64)
+    x_true = torch.tensor(np.stack([_exact(f) for f in feed.numpy()]))
+    targets = g.evaluate(x_true, {"feed": feed})
+    off = {k: v + 0.1 for k, v in targets.items()}
+    one = torch.ones(2, dtype=torch.float64)
+    names = [s for s in targets if s != "feed"]
+    same = unrolled_loss(g, x_true, {"feed": feed}, {}, off, {s: one for s in names}, ks=[0])
+    assert float(same) == pytest.approx(float(unrolled_loss(g, x_true, {"feed": feed}, {}, off, one, ks=[0])))
+    halved = {s: 0.5 * one for s in names}
+    assert float(unrolled_loss(g, x_true, {"feed": feed}, {}, off, halved, ks=[0])) == pytest.approx(4 * float(same))
+    with pytest.raises(ValueError, match="no scale for streams"):
+        unrolled_loss(g, x_true, {"feed": feed}, {}, off, {names[0]: one}, ks=[0])
+    spread = stream_spread(targets, floor=torch.full((2,), 0.3, dtype=torch.float64))
+    for s, v in targets.items():
+        assert torch.allclose(spread[s], torch.maximum(v.std(dim=0), torch.tensor(0.3, dtype=torch.float64)))
+
+
+def test_conserve_flows_replaces_mixer_flows_only():
+    """A wrapped mixer's outlet flows are the inlet sums; its other columns come from the node."""
+    g = _linear_graph()
+
+    def wrong_mix(i, p):
+        return {"out": 2.0 * (i["feed"] + i["r1"] + i["r2"])}
+
+    node = Node("mix", g.nodes["mix"].inlets, g.nodes["mix"].outlets, wrong_mix)
+    fixed = conserve_flows(node, [0])
+    inl = {k: torch.rand(3, 2, dtype=torch.float64) for k in ("feed", "r1", "r2")}
+    out = fixed.forward(inl, None)["out"]
+    total = inl["feed"] + inl["r1"] + inl["r2"]
+    assert torch.allclose(out[:, 0], total[:, 0])  # flow column: mass balance
+    assert torch.allclose(out[:, 1], 2.0 * total[:, 1])  # other column: the node's value
+    with pytest.raises(ValueError, match="a mixer has one"):
+        conserve_flows(g.nodes["split"], [0])
 
 
 def test_flowsheet_diagram(tmp_path, monkeypatch):

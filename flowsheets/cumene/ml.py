@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from idaes_ml.cycles import FlowsheetGraph, network_node, unit_dataset
+from idaes_ml.cycles import FlowsheetGraph, conserve_flows, network_node, unit_dataset
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.nn import MLPRegressor, ScaledNetwork
 
@@ -95,16 +95,23 @@ def single_unit_r2(models: dict[str, UnitModel], df: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def build_graph(models: dict[str, UnitModel], domain_tolerance: float = 0.0) -> FlowsheetGraph:
-    """The torch flowsheet graph of the unit networks (double precision)."""
+def build_graph(models: dict[str, UnitModel], domain_tolerance: float = 0.0,
+                exact_mixers: bool = True) -> FlowsheetGraph:
+    """The torch flowsheet graph of the unit networks (double precision).
+
+    ``exact_mixers``: the mixers' outlet flows are the summed inlet flows (their networks
+    only give T and P), as in the EO flowsheet, whose mixers are IDAES Mixers.
+    """
+    flows = [i for i, v in enumerate(STREAM_VARS) if v.startswith("flow_mol_comp")]
     nodes = []
     for unit, um in models.items():
         if um.network is not None:
             um.network.module.double()
         spec = UNITS[unit]
-        nodes.append(network_node(unit, um.network, _inlet_streams(unit),
-                                  {p: stream_name(unit, p) for p in spec["outlets"]}, STREAM_VARS,
-                                  um.constants, spec["params"], um.passthrough, domain_tolerance))
+        node = network_node(unit, um.network, _inlet_streams(unit),
+                            {p: stream_name(unit, p) for p in spec["outlets"]}, STREAM_VARS,
+                            um.constants, spec["params"], um.passthrough, domain_tolerance)
+        nodes.append(conserve_flows(node, flows) if exact_mixers and len(spec["inlets"]) > 1 else node)
     return FlowsheetGraph(nodes, STREAM_VARS, tears=[stream_name(*t) for t in TEARS])
 
 

@@ -4,10 +4,10 @@ graph (:class:`FlowsheetGraph`, tears) -> solvers (:func:`solve`: direct substit
 Wegstein, Newton, L-BFGS) -> fine-tuning through the unrolled solver (:func:`finetune`).
 """
 
-from idaes_ml.cycles.finetune import finetune, unrolled_loss
+from idaes_ml.cycles.finetune import finetune, stream_spread, unrolled_loss
 from idaes_ml.cycles.graph import FlowsheetGraph, Node
-from idaes_ml.cycles.network_unit import UnitData, network_node, unit_dataset
+from idaes_ml.cycles.network_unit import UnitData, conserve_flows, network_node, unit_dataset
 from idaes_ml.cycles.solvers import METHODS, SolveResult, residual, solve
 
-__all__ = ["FlowsheetGraph", "Node", "METHODS", "SolveResult", "UnitData", "finetune",
-           "network_node", "residual", "solve", "unit_dataset", "unrolled_loss"]
+__all__ = ["FlowsheetGraph", "Node", "METHODS", "SolveResult", "UnitData", "conserve_flows", "finetune",
+           "network_node", "residual", "solve", "stream_spread", "unit_dataset", "unrolled_loss"]

@@ -6,6 +6,10 @@ and intermediate streams alike) are compared with the converged ground truth. Th
 mean over K of these scaled squared errors is back-propagated into every network::
 
     loss = mean_K  mean_streams  ((s_K - s_true) / scale)^2
+
+``scale`` is one tensor for every stream or one per stream (e.g. each stream variable's
+spread over the training points, :func:`stream_spread`, so that a product stream that
+varies by 1 mol/s weighs as much as a recycle that varies by 20 mol/s).
 """
 
 from __future__ import annotations
@@ -17,20 +21,32 @@ from tqdm.auto import tqdm
 
 from idaes_ml.cycles.graph import FlowsheetGraph
 
-__all__ = ["unrolled_loss", "finetune"]
+__all__ = ["unrolled_loss", "finetune", "stream_spread"]
+
+
+Scale = torch.Tensor | dict[str, torch.Tensor]
+
+
+def stream_spread(targets: dict[str, torch.Tensor], floor: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per stream, each variable's standard deviation over the rows, at least ``floor``."""
+    return {s: torch.maximum(v.std(dim=0), floor) for s, v in targets.items()}
 
 
 def unrolled_loss(graph: FlowsheetGraph, x0: torch.Tensor, feeds: dict[str, torch.Tensor],
                   params: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
-                  scale: torch.Tensor, ks: Iterable[int] = range(11)) -> torch.Tensor:
+                  scale: Scale, ks: Iterable[int] = range(11)) -> torch.Tensor:
     """Mean over K of the scaled stream error after K unrolled substitution passes."""
     ks = sorted(set(ks))
     names = [s for s in targets if s not in feeds]
+    scales = scale if isinstance(scale, dict) else dict.fromkeys(names, scale)
+    missing = [s for s in names if s not in scales]
+    if missing:
+        raise ValueError(f"no scale for streams {missing}")
     x, loss = x0, x0.new_zeros(())
     for k in range(ks[-1] + 1):
         streams = graph.evaluate(x, feeds, params)
         if k in ks:
-            err = torch.stack([(((streams[s] - targets[s]) / scale) ** 2).mean() for s in names])
+            err = torch.stack([(((streams[s] - targets[s]) / scales[s]) ** 2).mean() for s in names])
             loss = loss + err.mean()
         x = torch.cat([streams[t] for t in graph.tears], dim=1)
         x = torch.where(torch.isfinite(x), x, x0)  # a diverged row restarts from its guess
@@ -39,7 +55,7 @@ def unrolled_loss(graph: FlowsheetGraph, x0: torch.Tensor, feeds: dict[str, torc
 
 def finetune(graph: FlowsheetGraph, modules: list[torch.nn.Module], batches: Callable[[int], tuple],
              epochs: int = 100, learning_rate: float = 1e-4, ks: Iterable[int] = range(11),
-             scale: torch.Tensor | None = None, progress: bool = True) -> list[float]:
+             scale: Scale | None = None, progress: bool = True) -> list[float]:
     """Adam on all ``modules`` minimizing :func:`unrolled_loss`; returns the loss history.
 
     ``batches(epoch)`` returns ``(x0, feeds, params, targets)`` for that epoch (e.g. the

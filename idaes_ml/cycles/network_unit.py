@@ -22,7 +22,7 @@ import torch
 from idaes_ml.cycles.graph import Node
 from idaes_ml.nn import ScaledNetwork
 
-__all__ = ["UnitData", "unit_dataset", "network_node"]
+__all__ = ["UnitData", "unit_dataset", "network_node", "conserve_flows"]
 
 
 @dataclass
@@ -138,3 +138,26 @@ def network_node(name: str, net: ScaledNetwork | None, inlets: dict[str, str], o
         return problems
 
     return Node(name, dict(inlets), dict(outlets), forward, list(params), check)
+
+
+def conserve_flows(node: Node, flow_columns: list[int]) -> Node:
+    """``node`` with the flow columns of its single outlet replaced by the summed inlets.
+
+    A mixer is mass balance plus an energy balance; when the equation-oriented flowsheet
+    keeps the mixer as a first-principles unit, the graph should too: the network then
+    only supplies the non-flow variables (temperature, pressure), and fine-tuning
+    cannot make a mixer network's flow errors compensate for other units.
+    """
+    if len(node.outlets) != 1:
+        raise ValueError(f"unit {node.name} has outlets {list(node.outlets)}; a mixer has one")
+    (port,) = node.outlets
+    cols = torch.tensor(flow_columns, dtype=torch.long)
+
+    def forward(inl, par):
+        out = node.forward(inl, par)
+        total = sum(v[:, cols] for v in inl.values())
+        stream = out[port].clone()
+        stream[:, cols] = total.to(stream.dtype)
+        return {**out, port: stream}
+
+    return Node(node.name, node.inlets, node.outlets, forward, node.params, node.check)
