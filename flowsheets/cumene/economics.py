@@ -21,10 +21,10 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from flowsheets.cumene.flowsheet import CONDITION_BOUNDS
-from flowsheets.cumene.properties import COMPONENTS
+from flowsheets.cumene.properties import COMPONENTS, relax_derived_bounds
 
-__all__ = ["PRICES", "DECISIONS", "decision_vars", "add_economics", "decisions_of", "MIN_PURITY",
-           "MIN_BENZENE_RATIO"]
+__all__ = ["PRICES", "DECISIONS", "decision_vars", "profit_expression", "add_economics", "decisions_of",
+           "MIN_PURITY", "MIN_BENZENE_RATIO"]
 
 PRICES = {"cumene": 120.0, "benzene": 68.7, "propylene": 34.3, "heat": 9.83, "cooling": 0.354}
 MIN_PURITY = 0.99
@@ -57,25 +57,34 @@ def decision_vars(m) -> dict[str, list]:
     return out
 
 
+def profit_expression(m):
+    """The profit in $/h of ``m`` (ground truth or network flowsheet) as a Pyomo expression."""
+    fs = m.fs
+    prod = fs.C2.product
+    f_c3 = sum(fs.M101.propylene_feed.flow_mol_comp[0, c] for c in COMPONENTS)
+    return (3.6 * (PRICES["cumene"] * prod.flow_mol_comp[0, "cumene"]
+                   - PRICES["benzene"] * fs.M101.benzene_feed.flow_mol_comp[0, "benzene"]
+                   - PRICES["propylene"] * f_c3)
+            - 3.6e-6 * (PRICES["heat"] * fs.H101.heat_duty[0] - PRICES["cooling"] * fs.H102.heat_duty[0]))
+
+
 def add_economics(m, free: bool = True) -> None:
     """Add ``m.profit`` (objective, maximized) and the purity constraint; free the decisions.
 
     With ``free`` the first variable of each decision is unfixed within the sampled bounds,
-    every copy is tied to it by an equality and the benzene-excess constraint is added.
+    every copy is tied to it by an equality, the benzene-excess constraint is added and
+    the bounds of the derived property variables are dropped
+    (:func:`.properties.relax_derived_bounds`: without this Ipopt stalls at max_iter).
     """
     fs = m.fs
     prod = fs.C2.product
-    f_c3 = sum(fs.M101.propylene_feed.flow_mol_comp[0, c] for c in COMPONENTS)
-    m.profit_expr = pyo.Expression(expr=3.6 * (
-        PRICES["cumene"] * prod.flow_mol_comp[0, "cumene"]
-        - PRICES["benzene"] * fs.M101.benzene_feed.flow_mol_comp[0, "benzene"]
-        - PRICES["propylene"] * f_c3)
-        - 3.6e-6 * (PRICES["heat"] * fs.H101.heat_duty[0] - PRICES["cooling"] * fs.H102.heat_duty[0]))
+    m.profit_expr = pyo.Expression(expr=profit_expression(m))
     m.profit = pyo.Objective(expr=-m.profit_expr / 100.0)
     m.purity = pyo.Constraint(expr=prod.flow_mol_comp[0, "cumene"]
                               >= MIN_PURITY * sum(prod.flow_mol_comp[0, c] for c in COMPONENTS))
     if not free:
         return
+    relax_derived_bounds(m)
     m.benzene_excess = pyo.Constraint(expr=fs.M101.benzene_feed.flow_mol_comp[0, "benzene"]
                                       >= MIN_BENZENE_RATIO * fs.M101.propylene_feed.flow_mol_comp[0, "propylene"])
     m.ties = pyo.ConstraintList()

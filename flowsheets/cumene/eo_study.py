@@ -17,16 +17,22 @@ from idaes_ml.unit_models.surrogate_unit import units_out_of_domain
 from flowsheets.cumene.economics import add_economics, decisions_of
 from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, NOMINAL
 from flowsheets.cumene.ml_flowsheet import build_ml_flowsheet, set_ml_conditions
-from flowsheets.cumene.properties import COMPONENTS
+from flowsheets.cumene.properties import COMPONENTS, relax_derived_bounds
 from flowsheets.cumene.solve import initialize, solve
 from flowsheets.cumene.units import kpis, stream_values
 
 __all__ = ["nominal_ml_model", "heldout_accuracy", "random_tear_robustness", "optimize", "timed_solve"]
 
 
-def nominal_ml_model(models, directory, enforce_bounds: bool = False):
-    """Network flowsheet initialized and solved at the nominal point, and its saved state."""
+def nominal_ml_model(models, directory, enforce_bounds: bool = False, relax_bounds: bool = False):
+    """Network flowsheet initialized and solved at the nominal point, and its saved state.
+
+    ``relax_bounds`` drops the bounds of the derived property variables of the mixers'
+    and heaters' state blocks (:func:`.properties.relax_derived_bounds`).
+    """
     m = build_ml_flowsheet(models, directory, enforce_bounds)
+    if relax_bounds:
+        relax_derived_bounds(m)
     set_ml_conditions(m, NOMINAL)
     initialize(m)
     res = solve(m)
