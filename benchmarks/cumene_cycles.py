@@ -8,7 +8,8 @@ flowsheet with direct substitution, Wegstein, Newton and L-BFGS from >= 100 rand
 initializations and from the documented guess, fine-tunes the networks through the
 unrolled solver (K = 0..10), and repeats the measurements. The torch graph's mixers
 conserve flows exactly (as the EO flowsheet's IDAES mixers do); ``all_network_mixers``
-repeats Newton and fine-tuning with network mixers (the paper's all-ML setting). Writes
+repeats Newton and fine-tuning with network mixers (the paper's all-ML setting). The
+fine-tuning learning rate is chosen on a validation split of the training points. Writes
 ``results/cumene_cycles.json``, ONNX exports (``results/cumene_nets/{before,after}``),
 pickled unit models for ``cumene_eo.py`` and PNG plots (convergence histories, fine-tuning
 loss, the flowsheet diagram).
@@ -32,7 +33,7 @@ from flowsheets.cumene.data import optimal
 from flowsheets.cumene.diagram import draw_flowsheet
 from flowsheets.cumene.ml import single_unit_r2, train_networks
 from flowsheets.cumene.ml_flowsheet import export_networks
-from flowsheets.cumene.study import convergence_study, finetune_networks
+from flowsheets.cumene.study import convergence_study, finetune_networks, select_learning_rate
 
 
 def split(df, fraction=0.8, seed=0):
@@ -59,7 +60,8 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, nargs="+", default=[32, 32])
     ap.add_argument("--epochs", type=int, default=1500)
     ap.add_argument("--ft-epochs", type=int, default=150)
-    ap.add_argument("--ft-lr", type=float, default=1e-3, help="fine-tuning learning rate")
+    ap.add_argument("--ft-lr", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3],
+                    help="fine-tuning learning rates; the best on a validation split of the training points is used")
     ap.add_argument("--n-random", type=int, default=120)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", nargs="+", default=["cumene_data", "cumene_data_extra"],
@@ -73,14 +75,16 @@ def main() -> None:
     r2_before = single_unit_r2(models, test)
     with Timer() as t_b:
         conv_before = convergence_study(models, test, train, n_random=args.n_random, seed=args.seed)
+    with Timer() as t_select:
+        lr, lr_scores = select_learning_rate(models, train, args.ft_lr, epochs=args.ft_epochs, seed=args.seed)
     with Timer() as t_ft:
-        tuned, ft_history = finetune_networks(models, train, epochs=args.ft_epochs, learning_rate=args.ft_lr,
+        tuned, ft_history = finetune_networks(models, train, epochs=args.ft_epochs, learning_rate=lr,
                                               seed=args.seed)
     r2_after = single_unit_r2(tuned, test)
     with Timer() as t_a:
         conv_after = convergence_study(tuned, test, train, n_random=args.n_random, seed=args.seed)
     # the paper's setting: every unit a network, mixers included (not what EO can solve)
-    tuned_all, history_all = finetune_networks(models, train, epochs=args.ft_epochs, learning_rate=args.ft_lr,
+    tuned_all, history_all = finetune_networks(models, train, epochs=args.ft_epochs, learning_rate=lr,
                                                seed=args.seed, exact_mixers=False)
     all_networks = {
         "note": "torch graph whose mixers are networks too; EO keeps IDAES mixers",
@@ -102,7 +106,8 @@ def main() -> None:
     per_unit = table2.groupby("unit")[["r2_before", "r2_after"]].mean()
     write_result("cumene_cycles", {
         "data": args.data, "n_train": len(train), "n_test": len(test), "hidden": args.hidden,
-        "finetune": {"epochs": args.ft_epochs, "learning_rate": args.ft_lr, "loss_scale": "per-stream spread"},
+        "finetune": {"epochs": args.ft_epochs, "learning_rate": lr, "loss_scale": "per-stream spread",
+                     "validation_mean_kpi_r2_by_learning_rate": lr_scores, "selection_seconds": t_select.seconds},
         "train_seconds": t_train.seconds, "finetune_seconds": t_ft.seconds,
         "study_seconds": {"before": t_b.seconds, "after": t_a.seconds},
         "single_unit_r2_mean_by_unit": per_unit.to_dict(orient="index"),

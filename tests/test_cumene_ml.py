@@ -7,6 +7,7 @@ import logging
 
 import numpy as np
 import pytest
+import torch
 from idaes.core.util.exceptions import ConfigurationError
 from idaes.core.util.model_statistics import degrees_of_freedom
 
@@ -17,7 +18,7 @@ from flowsheets.cumene.ml import (STREAM_SCALE, build_graph, graph_data, random_
 from flowsheets.cumene.ml_flowsheet import build_ml_flowsheet, export_networks, set_ml_conditions
 from flowsheets.cumene.solve import initialize, solve
 from flowsheets.cumene.properties import COMPONENTS
-from flowsheets.cumene.study import truth_kpis
+from flowsheets.cumene.study import select_learning_rate, truth_kpis
 from flowsheets.cumene.units import EDGES, UNITS, column, edges, kpis, stream_values
 from idaes_ml.cycles import solve as cycle_solve
 
@@ -139,3 +140,14 @@ def test_profit_optimization_on_network_flowsheet(trained, tmp_path):
     for name, v in opt["decisions"].items():
         lo, hi = CONDITION_BOUNDS[name]
         assert lo - 1e-6 * abs(lo) <= v <= hi + 1e-6 * abs(hi), name
+
+
+def test_learning_rate_is_selected_on_a_validation_split(trained):
+    df, models = trained
+    before = {u: [p.detach().clone() for p in um.network.module.parameters()]
+              for u, um in models.items() if um.network is not None}
+    best, scores = select_learning_rate(models, df, [1e-4, 1e-3], epochs=3, fraction=0.25)
+    assert set(scores) == {1e-4, 1e-3} and best in scores
+    assert scores[best] == max(scores.values())
+    for u, params in before.items():  # the caller's networks are not touched
+        assert all(torch.equal(a, b) for a, b in zip(params, models[u].network.module.parameters()))
