@@ -3,3 +3,5 @@
 Each subpackage is one case study and uses :mod:`idaes_ml`; the library never
 imports a case study.
 """
+
+from __future__ import annotations

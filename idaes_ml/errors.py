@@ -30,6 +30,6 @@ class SolverNotFoundError(IdaesMLError, RuntimeError):
 class SolveFailedError(IdaesMLError, RuntimeError):
     """A solve ended without an optimal/feasible result; carries the solver status."""
 
-    def __init__(self, message: str, status: str | None = None):
+    def __init__(self, message: str, status: str | None = None) -> None:
         super().__init__(message)
         self.status = status

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from idaes_ml.errors import DataError
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = ["check_finite", "r2_per_output", "as_frame"]
 
 
-def as_frame(data, labels: list[str] | None = None, prefix: str = "x") -> pd.DataFrame:
+def as_frame(data: pd.DataFrame | ArrayLike, labels: list[str] | None = None, prefix: str = "x") -> pd.DataFrame:
     """Return ``data`` as a float DataFrame; 2-D arrays get ``labels`` or ``prefix0..`` columns."""
     if isinstance(data, pd.DataFrame):
         if labels is not None and list(data.columns) != list(labels):
@@ -31,7 +36,7 @@ def as_frame(data, labels: list[str] | None = None, prefix: str = "x") -> pd.Dat
     return pd.DataFrame(arr, columns=list(labels))
 
 
-def check_finite(data, name: str = "data") -> None:
+def check_finite(data: pd.DataFrame | np.ndarray, name: str = "data") -> None:
     """Raise :class:`DataError` naming the columns of ``data`` that hold NaN or inf."""
     df = as_frame(data)
     bad = [str(c) for c in df.columns if not np.isfinite(df[c].to_numpy()).all()]
@@ -39,7 +44,7 @@ def check_finite(data, name: str = "data") -> None:
         raise DataError(f"{name} has NaN or inf values in columns {bad}")
 
 
-def r2_per_output(y_true, y_pred) -> pd.Series:
+def r2_per_output(y_true: pd.DataFrame | np.ndarray, y_pred: pd.DataFrame | np.ndarray) -> pd.Series:
     """Coefficient of determination of each column (labels from ``y_true``)."""
     t = as_frame(y_true, prefix="y")
     p = as_frame(y_pred, labels=list(t.columns))

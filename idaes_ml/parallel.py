@@ -24,11 +24,18 @@ import traceback as _tb
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from tqdm.auto import tqdm
 
-__all__ = ["JobResult", "MapResults", "JobsFailedError", "map"]
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["ClientSpec", "JobResult", "MapResults", "JobsFailedError", "map"]
+
+#: What ``client`` arguments accept: ``None`` (serial), ``"local"``, a worker count,
+#: a scheduler address or a ``dask.distributed.Client``.
+ClientSpec = Union["Client", str, int, None]
 
 
 class JobsFailedError(RuntimeError):
@@ -97,7 +104,7 @@ def _run_one(fn: Callable[[Any], Any], index: int, item: Any) -> JobResult:
 
 
 @contextmanager
-def _dask_client(client: Any):
+def _dask_client(client: ClientSpec) -> Iterator[Client]:
     from dask.distributed import Client, LocalCluster
 
     if isinstance(client, Client):
@@ -122,7 +129,7 @@ def map(  # noqa: A001 - the project's one map, shadowing the builtin on purpose
     fn: Callable[[Any], Any],
     items: Iterable[Any],
     *,
-    client: Any = None,
+    client: ClientSpec = None,
     desc: str | None = None,
     progress: bool = True,
 ) -> MapResults:

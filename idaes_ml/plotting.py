@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -15,10 +16,14 @@ import numpy as np  # noqa: E402
 from idaes_ml.io import atomic_write  # noqa: E402
 from idaes_ml.metrics import as_frame, r2_per_output  # noqa: E402
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
 __all__ = ["save_figure", "parity_plot", "training_curve"]
 
 
-def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 120) -> Path:
     """Save ``fig`` as PNG atomically and close it."""
     path = Path(path)
     with atomic_write(path, "wb") as fh:
@@ -27,7 +32,12 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
     return path
 
 
-def parity_plot(y_true, y_pred, path: str | os.PathLike, title: str | None = None) -> Path:
+def parity_plot(
+    y_true: pd.DataFrame | np.ndarray,
+    y_pred: pd.DataFrame | np.ndarray,
+    path: str | os.PathLike,
+    title: str | None = None,
+) -> Path:
     """One predicted-vs-true panel per output column, R² in each panel title."""
     t = as_frame(y_true, prefix="y")
     p = as_frame(y_pred, labels=list(t.columns))

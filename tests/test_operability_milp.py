@@ -18,7 +18,7 @@ def pp():
     return PairedPolytopes.from_forward_map(forward_map(shower.function_model(), shower.ais(), 5, progress=False))
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.floats(-1, 1), st.floats(-1, 1), st.floats(-0.2, 0.2), st.floats(80, 88), st.floats(6, 14))
 def test_milp_equals_brute_force(pp, cfc, cfh, ct, tlo, flo):
     objective = {"Fc": cfc, "Fh": cfh, "T": ct}
@@ -42,3 +42,11 @@ def test_unreachable_dos_and_bad_objective(pp):
     assert "infeasible" in err.value.status
     with pytest.raises(DataError, match="unknown"):
         solve_milp(pp, shower.INPUTS, shower.OUTPUTS, {"volume": 1.0}, DOS)
+
+
+def test_cbc_gives_the_same_design(pp):
+    highs = solve_milp(pp, shower.INPUTS, shower.OUTPUTS, {"Fh": 1.0, "Fc": 0.2}, DOS)
+    cbc = solve_milp(pp, shower.INPUTS, shower.OUTPUTS, {"Fh": 1.0, "Fc": 0.2}, DOS, solver="cbc")
+    assert cbc.objective == pytest.approx(highs.objective, abs=1e-6)
+    with pytest.raises(DataError, match="MIP gap"):
+        solve_milp(pp, shower.INPUTS, shower.OUTPUTS, {"Fh": 1.0}, DOS, solver="ipopt")

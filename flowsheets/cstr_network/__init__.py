@@ -7,3 +7,5 @@ checks), :mod:`.control` (PI baseline), :mod:`.scenarios` (disturbances, closed-
 (learned steady optimum, RTO and receding-horizon policies), :mod:`.operability` (funnel, dOI),
 :mod:`.campaign` (picklable closed-loop jobs for :func:`idaes_ml.parallel.map`).
 """
+
+from __future__ import annotations

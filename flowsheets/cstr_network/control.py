@@ -14,10 +14,15 @@ over the trains in the fixed proportion ``split``::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .plant import CSTRNetwork, Disturbance
 from .steady_state import required_coolant
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["PIBaseline", "design_setpoints", "design_state"]
 
@@ -46,7 +51,8 @@ class PIBaseline:
     (31 kg/h) at nominal feed (114.2 C first in a train, 116.3 C second).
     """
 
-    def __init__(self, net: CSTRNetwork, dt: float, T_sp=None, split=None, Kc: float = 20.0, tau_i: float = 0.05):
+    def __init__(self, net: CSTRNetwork, dt: float, T_sp: ArrayLike | None = None, split: ArrayLike | None = None,
+                 Kc: float = 20.0, tau_i: float = 0.05) -> None:
         self.net, self.dt, self.Kc, self.tau_i = net, float(dt), float(Kc), float(tau_i)
         self.T_sp = design_setpoints(net) if T_sp is None else np.asarray(T_sp, dtype=float)
         self.split = np.full(net.n_trains, 1.0 / net.n_trains) if split is None else np.asarray(split, dtype=float)

@@ -24,6 +24,8 @@ checked) with Ipopt.  :class:`DaePlant` wraps it with ``CSTRNetwork.step``'s sig
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.dae as dae
 import pyomo.environ as pyo
@@ -34,6 +36,9 @@ from idaes_ml.errors import DataError, SolveFailedError
 
 from .parameters import STATES
 from .plant import CSTRNetwork, Disturbance, balances
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["build_dae_model", "DaePlant"]
 
@@ -97,7 +102,7 @@ class DaePlant:
     ``violations``, ...) stays with ``net``.  ``last_status``/``last_solve_s`` report the latest solve.
     """
 
-    def __init__(self, net: CSTRNetwork, nfe: int = 4, ncp: int = 3, solver_options: dict | None = None):
+    def __init__(self, net: CSTRNetwork, nfe: int = 4, ncp: int = 3, solver_options: dict | None = None) -> None:
         self.net, self.nfe, self.ncp = net, int(nfe), int(ncp)
         self.solver_options = {"tol": 1e-10, "max_iter": 100, **(solver_options or {})}
         self.models: dict[frozenset, pyo.ConcreteModel] = {}
@@ -113,7 +118,7 @@ class DaePlant:
             self.models[offline] = m
         return self.models[offline]
 
-    def step(self, X, F_train, Fc, d: Disturbance, dt: float) -> np.ndarray:
+    def step(self, X: ArrayLike, F_train: ArrayLike, Fc: ArrayLike, d: Disturbance, dt: float) -> np.ndarray:
         """Solve the collocation model over ``dt`` hours from ``X`` with inputs held; returns the new (n, 4) state."""
         net = self.net
         F_train, Fc = np.asarray(F_train, dtype=float), np.asarray(Fc, dtype=float)

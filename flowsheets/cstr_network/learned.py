@@ -11,6 +11,7 @@ plus three learned reaction extents spread by stoichiometry and heats of reactio
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,7 +114,7 @@ def reaction_basis(net: CSTRNetwork) -> dict[str, dict[str, float]]:
     }
 
 
-def reactor_model(kind: str, net: CSTRNetwork | None = None, **train) -> NeuralStateSpace:
+def reactor_model(kind: str, net: CSTRNetwork | None = None, **train: Any) -> NeuralStateSpace:
     """Untrained per-reactor model: ``kind`` = ``"plain"`` or ``"structured"``; ``train`` -> NeuralStateSpace."""
     net = net or CSTRNetwork(1, 1)
     train = {"hidden": (32, 32), **train}
@@ -124,7 +125,7 @@ def reactor_model(kind: str, net: CSTRNetwork | None = None, **train) -> NeuralS
     raise ValueError(f"kind must be 'plain' or 'structured', got {kind!r}")
 
 
-def load_reactor_model(directory, kind: str) -> NeuralStateSpace:
+def load_reactor_model(directory: str | Path, kind: str) -> NeuralStateSpace:
     """A trained per-reactor model from ``reactor_<kind>.onnx`` + ``reactor_<kind>_domain.json`` in ``directory``."""
     from idaes_ml.io import read_json
     from idaes_ml.nn import load_network

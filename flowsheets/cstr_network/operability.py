@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from idaes_ml.dynamics import NeuralStateSpace
-from idaes_ml.operability import FunctionStep, Region, dynamic_operability
+from idaes_ml.operability import DynamicResult, FunctionStep, Region, dynamic_operability
 
 from .learned import DISTURBANCES, INPUTS, STATES
 from .plant import CSTRNetwork, Disturbance
@@ -47,7 +47,7 @@ def network_step(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance) -> F
 
 
 def network_funnel(net: CSTRNetwork, model: NeuralStateSpace, X0: np.ndarray, ais: dict, dos: dict,
-                   horizon: int = 10, d: Disturbance = Disturbance(), n_sequences: int = 100):
+                   horizon: int = 10, d: Disturbance = Disturbance(), n_sequences: int = 100) -> DynamicResult:
     """Funnel and dOI(k) of the learned network from state ``X0`` for AIS/DOS boxes over
     ``{"Fc", "F"}`` and ``{"product", "T_hottest"}``."""
     return dynamic_operability(network_step(net, model, d), np.asarray(X0).ravel(),

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -21,6 +23,9 @@ from idaes_ml.dynamics.receding import initialize_from_simulation
 from .learned import DT, decisions_to_plant, graph_exogenous, graph_state, learned_graph, plant_to_decisions
 from .plant import CSTRNetwork, Disturbance
 from .steady_state import build_steady_state
+
+if TYPE_CHECKING:
+    from pyomo.core.expr.numeric_expr import NumericExpression
 
 __all__ = ["RTOPolicy", "economic_objective", "optimize_steady_state", "plant_steady_state", "MPCPolicy", "COOLANT_PRICE"]
 
@@ -37,7 +42,8 @@ def _last_online(net: CSTRNetwork, d: Disturbance) -> dict[int, int | None]:
 
 
 def economic_objective(net: CSTRNetwork, d: Disturbance, steady: bool, coolant_price: float = COOLANT_PRICE,
-                       T_target: np.ndarray | None = None, tracking_weight: float = 5.0):
+                       T_target: np.ndarray | None = None,
+                       tracking_weight: float = 5.0) -> Callable[[pyo.ConcreteModel], NumericExpression]:
     """Objective builder: mean over the horizon of B product (mol/h) minus coolant cost, minus
     ``tracking_weight * sum (T - T_target)^2`` when targets (the learned steady optimum) are given --
     a short economic horizon alone is myopic (it trades coolant for transient product)."""
@@ -106,7 +112,8 @@ def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturba
             "build_s": build_s, "solve_s": solve_s, "n_variables": m.nvariables(), "n_constraints": m.nconstraints()}
 
 
-def plant_steady_state(net: CSTRNetwork, d: Disturbance, F=None, Fc=None, optimize: bool = False,
+def plant_steady_state(net: CSTRNetwork, d: Disturbance, F: np.ndarray | Sequence[float] | None = None,
+                       Fc: np.ndarray | Sequence[float] | None = None, optimize: bool = False,
                        coolant_price: float = COOLANT_PRICE) -> dict:
     """Ground-truth steady state (Pyomo, Ipopt) for fixed ``F``/``Fc``, or the true optimum if ``optimize``.
 
@@ -139,7 +146,7 @@ class MPCPolicy:
     """
 
     def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, horizon: int = 4, constraints: str = "hard",
-                 formulation: str = "full_space", move_weight: float = 1e-3, **kw):
+                 formulation: str = "full_space", move_weight: float = 1e-3, **kw: Any) -> None:
         self.net, self.model, self.horizon = net, model, horizon
         self.kw = dict(constraints=constraints, formulation=formulation, state_bounds={"T": (net.limits.T_min, net.limits.T_max)},
                        extra_exogenous=("supply",), extra_constraints=_supply(net), **kw)
@@ -148,7 +155,7 @@ class MPCPolicy:
         self.d: Disturbance | None = None
         self.applied: dict | None = None
 
-    def __call__(self, k: int, X: np.ndarray, d: Disturbance):
+    def __call__(self, k: int, X: np.ndarray, d: Disturbance) -> tuple[np.ndarray, np.ndarray, dict]:
         """Inputs for measured state ``X`` and disturbance ``d``; info says fallback / out-of-domain."""
         note = ""
         if self.ctrl is None or d != self.d:
@@ -185,13 +192,13 @@ class RTOPolicy:
     """Steady-state optimization on the learned network (re-run when the measured disturbance
     changes) feeding its temperatures and split to the PI loops; keeps the old ones if it fails."""
 
-    def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT, solver_options: dict | None = None):
+    def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT, solver_options: dict | None = None) -> None:
         from .control import PIBaseline
 
         self.net, self.model, self.pi, self.d = net, model, PIBaseline(net, dt), None
         self.solver_options = solver_options
 
-    def __call__(self, k: int, X: np.ndarray, d: Disturbance):
+    def __call__(self, k: int, X: np.ndarray, d: Disturbance) -> tuple[np.ndarray, np.ndarray, dict]:
         """PI inputs toward the latest learned optimum; info notes re-optimizations and fallbacks."""
         info = {"fallback": False, "note": ""}
         if d != self.d:

@@ -21,7 +21,9 @@ Units: L, h, mol, kJ, degC::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -30,6 +32,13 @@ from scipy.sparse import lil_matrix
 from idaes_ml.errors import DataError, SolveFailedError
 
 from .parameters import STATES, Feed, OperatingLimits, VdVParameters
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+    from pyomo.core.expr.numvalue import NumericValue
+
+    #: A balance term: numpy array/float, or a Pyomo variable/expression (``exp=pyo.exp``).
+    Term = np.ndarray | float | NumericValue
 
 __all__ = ["Disturbance", "CSTRNetwork", "reaction_terms", "balances"]
 
@@ -44,14 +53,15 @@ class Disturbance:
     F_total: float | None = None  # L/h supply; None = nominal for the network size
     offline: frozenset[int] = field(default_factory=frozenset)
 
-    def with_(self, **changes) -> "Disturbance":
+    def with_(self, **changes: float | Iterable[int] | None) -> "Disturbance":
         """A copy with some fields changed."""
         if "offline" in changes:
             changes["offline"] = frozenset(int(r) for r in changes["offline"])
         return replace(self, **changes)
 
 
-def reaction_terms(p: VdVParameters, cA, cB, T, exp=np.exp):
+def reaction_terms(p: VdVParameters, cA: Term, cB: Term, T: Term,
+                   exp: Callable[[Term], Term] = np.exp) -> tuple[Term, Term, Term, Term]:
     """Rates (r1, r2, r3) in mol/(L h) and heat release in K/h; numpy arrays/floats, or Pyomo
     expressions with ``exp=pyo.exp``."""
     Tk = T + 273.15
@@ -62,7 +72,8 @@ def reaction_terms(p: VdVParameters, cA, cB, T, exp=np.exp):
     return r1, r2, r3, heat
 
 
-def balances(p: VdVParameters, x, inlet, dil, Fc, Tc_in, exp=np.exp) -> tuple:
+def balances(p: VdVParameters, x: np.ndarray | Sequence[Term], inlet: np.ndarray | Sequence[Term], dil: Term, Fc: Term,
+             Tc_in: Term, exp: Callable[[Term], Term] = np.exp) -> tuple[Term, Term, Term, Term]:
     """d(cA, cB, T, TK)/dt of one jacketed CSTR (component, reactor energy and jacket energy balances).
 
     ``x`` = (cA, cB, T, TK), ``inlet`` = (cA_in, cB_in, T_in), ``dil`` = F/V in 1/h, ``Fc`` kg/h;
@@ -87,7 +98,7 @@ class CSTRNetwork:
         params: VdVParameters = VdVParameters(),
         limits: OperatingLimits = OperatingLimits(),
         feed: Feed = Feed(),
-    ):
+    ) -> None:
         if n_trains < 1 or n_series < 1:
             raise DataError(f"network needs at least one train and one reactor per train, got {n_trains}x{n_series}")
         self.n_trains, self.n_series = int(n_trains), int(n_series)
@@ -96,7 +107,7 @@ class CSTRNetwork:
         self.states = STATES
 
     @classmethod
-    def of_size(cls, n_reactors: int, n_series: int = 2, **kw) -> "CSTRNetwork":
+    def of_size(cls, n_reactors: int, n_series: int = 2, **kw: VdVParameters | OperatingLimits | Feed) -> "CSTRNetwork":
         """A network of ``n_reactors`` reactors arranged as ``n_reactors / n_series`` trains."""
         if n_reactors % n_series:
             raise DataError(f"{n_reactors} reactors cannot form trains of {n_series}")
@@ -169,7 +180,7 @@ class CSTRNetwork:
                 S[4 * r : 4 * r + 4, 4 * up : 4 * up + 4] = 1
         return S
 
-    def step(self, X, F_train, Fc, d: Disturbance, dt: float) -> np.ndarray:
+    def step(self, X: ArrayLike, F_train: ArrayLike, Fc: ArrayLike, d: Disturbance, dt: float) -> np.ndarray:
         """Integrate over ``dt`` hours with inputs held (zero-order hold); returns the new (n, 4) state."""
         F_train, Fc = np.asarray(F_train, dtype=float), np.asarray(Fc, dtype=float)
         if F_train.shape != (self.n_trains,) or Fc.shape != (self.n,):

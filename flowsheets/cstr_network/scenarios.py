@@ -18,11 +18,15 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .plant import CSTRNetwork, Disturbance
+
+if TYPE_CHECKING:
+    from .dae import DaePlant
 
 __all__ = ["Scenario", "SCENARIOS", "ClosedLoopResult", "run_closed_loop"]
 
@@ -78,12 +82,12 @@ class ClosedLoopResult:
 
 def run_closed_loop(
     net: CSTRNetwork,
-    policy: Callable,
+    policy: Callable[[int, np.ndarray, Disturbance], tuple[np.ndarray, np.ndarray, dict]],
     scenario: Scenario,
     n_steps: int = 60,
     dt: float = 1 / 120,
     X0: np.ndarray | None = None,
-    plant=None,
+    plant: CSTRNetwork | DaePlant | None = None,
 ) -> ClosedLoopResult:
     """Run ``policy`` on the plant for ``n_steps`` samples of ``dt`` h from ``X0`` (default: the PI
     design steady state); time the policy per step (wall and CPU seconds, solver included).

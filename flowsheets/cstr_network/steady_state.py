@@ -15,6 +15,8 @@ and raises :class:`InfeasibleSetpointError` naming the violated limit::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -22,13 +24,16 @@ from idaes_ml.errors import DataError
 
 from .plant import CSTRNetwork, Disturbance, balances, reaction_terms
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = ["InfeasibleSetpointError", "required_coolant", "build_steady_state"]
 
 
 class InfeasibleSetpointError(DataError):
     """A temperature setpoint that no admissible input can hold; names reactor, limit and values."""
 
-    def __init__(self, reactor: int, limit: str, value: float, bound: float, detail: str):
+    def __init__(self, reactor: int, limit: str, value: float, bound: float, detail: str) -> None:
         super().__init__(f"reactor {reactor}: {detail} (limit {limit}: needed {value:.4g}, limit {bound:.4g})")
         self.reactor, self.limit, self.value, self.bound = reactor, limit, value, bound
 
@@ -47,7 +52,7 @@ def _reactor_ss(net: CSTRNetwork, F: float, T: float, inlet: np.ndarray) -> tupl
     return float(cA), float(cB), float(TK)
 
 
-def required_coolant(net: CSTRNetwork, F_train, T_sp, d: Disturbance) -> np.ndarray:
+def required_coolant(net: CSTRNetwork, F_train: ArrayLike, T_sp: ArrayLike, d: Disturbance) -> np.ndarray:
     """Coolant flow (kg/h) each reactor needs to sit at its setpoint; raises on an unreachable one."""
     lim, p = net.limits, net.params
     T_sp, F_train = np.asarray(T_sp, dtype=float), np.asarray(F_train, dtype=float)

@@ -7,3 +7,5 @@ table) -> :mod:`.ml` (unit networks, torch cycle graph) -> :mod:`.study` (cycle 
 fine-tuning through the solver) -> :mod:`.ml_flowsheet` / :mod:`.eo_study` (SurrogateUnit
 flowsheet solved with Ipopt) -> :mod:`.economics` (profit optimization).
 """
+
+from __future__ import annotations

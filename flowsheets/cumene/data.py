@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from idaes.core.util.model_serializer import StoreSpec, from_json, to_json
@@ -24,11 +26,16 @@ from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, NOMINAL, build_flowshe
 from flowsheets.cumene.solve import initialize, solve
 from flowsheets.cumene.units import atom_balance, kpis, stream_values
 
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from idaes_ml.parallel import ClientSpec
+
 __all__ = ["warm_model", "solve_point", "generate", "failed_points", "optimal"]
 
 
 @functools.lru_cache(maxsize=4)
-def warm_model(n_reactors: int = 1):
+def warm_model(n_reactors: int = 1) -> tuple[pyo.ConcreteModel, dict]:
     """(model, saved nominal state) after the documented initialization and an EO solve."""
     m = build_flowsheet(n_reactors)
     set_conditions(m, NOMINAL)
@@ -65,7 +72,8 @@ def solve_point(cond: dict, n_reactors: int = 1) -> dict:
     return row
 
 
-def generate(n: int, seed: int = 0, client=None, path=None, bounds=None) -> pd.DataFrame:
+def generate(n: int, seed: int = 0, client: ClientSpec = None, path: str | Path | None = None,
+             bounds: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
     """Solve ``n`` Latin-hypercube points (through :func:`idaes_ml.parallel.map`).
 
     Returns one row per point with ``point`` and ``status``; jobs that raised keep their

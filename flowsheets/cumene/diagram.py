@@ -25,7 +25,7 @@ POSITIONS = {"M101": (0, 2), "H101": (1, 2), "R101": (2, 2), "M102": (3, 2), "H1
 _PRODUCT_DIRECTION = {"vap_outlet": (0.0, 0.7), "purge": (0.0, -0.7), "product": (0.7, 0.0)}
 
 
-def draw_flowsheet(path) -> Path:
+def draw_flowsheet(path: str | Path) -> Path:
     """Save the block diagram: grey streams, red tear streams, feeds and products."""
     missing = set(UNITS) - set(POSITIONS)
     if missing:

@@ -21,10 +21,16 @@ can propose; so every network optimum is re-simulated on the ground truth.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyomo.environ as pyo
 
 from flowsheets.cumene.flowsheet import CONDITION_BOUNDS
 from flowsheets.cumene.properties import COMPONENTS, relax_derived_bounds
+
+if TYPE_CHECKING:
+    from pyomo.core.base.var import VarData
+    from pyomo.core.expr.numeric_expr import NumericExpression
 
 __all__ = ["PRICES", "DECISIONS", "decision_vars", "profit_expression", "add_economics", "decisions_of",
            "MIN_PURITY", "MIN_BENZENE_RATIO"]
@@ -37,7 +43,7 @@ DECISIONS = ["benzene_feed", "reactor_T", "reactor_volume", "flash_T", "flash_P"
              "purge_fraction", "trans_fraction", "trans_conversion"]
 
 
-def decision_vars(m) -> dict[str, list]:
+def decision_vars(m: pyo.ConcreteModel) -> dict[str, list[VarData]]:
     """Every variable holding each decision in ``m`` (ground truth or network flowsheet)."""
     fs = m.fs
     out = {
@@ -60,7 +66,7 @@ def decision_vars(m) -> dict[str, list]:
     return out
 
 
-def profit_expression(m):
+def profit_expression(m: pyo.ConcreteModel) -> NumericExpression:
     """The profit in $/h of ``m`` (ground truth or network flowsheet) as a Pyomo expression."""
     fs = m.fs
     prod = fs.C2.product
@@ -71,7 +77,7 @@ def profit_expression(m):
             - 3.6e-6 * (PRICES["heat"] * fs.H101.heat_duty[0] - PRICES["cooling"] * fs.H102.heat_duty[0]))
 
 
-def add_economics(m, free: bool = True) -> None:
+def add_economics(m: pyo.ConcreteModel, free: bool = True) -> None:
     """Add ``m.profit`` (objective, maximized) and the purity constraint; free the decisions.
 
     With ``free`` the first variable of each decision is unfixed within the sampled bounds,
@@ -103,6 +109,6 @@ def add_economics(m, free: bool = True) -> None:
             m.ties.add(v == vs[0])
 
 
-def decisions_of(m) -> dict[str, float]:
+def decisions_of(m: pyo.ConcreteModel) -> dict[str, float]:
     """Current values of the decisions (first copy of each)."""
     return {k: pyo.value(vs[0]) for k, vs in decision_vars(m).items() if k in DECISIONS}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,10 +24,14 @@ from flowsheets.cumene.properties import COMPONENTS, relax_derived_bounds
 from flowsheets.cumene.solve import initialize, solve
 from flowsheets.cumene.units import kpis, stream_values
 
+if TYPE_CHECKING:
+    from flowsheets.cumene.ml import UnitModel
+
 __all__ = ["nominal_ml_model", "heldout_accuracy", "random_tear_robustness", "optimize", "timed_solve"]
 
 
-def nominal_ml_model(models, directory, enforce_bounds: bool = False, relax_bounds: bool = False):
+def nominal_ml_model(models: dict[str, UnitModel], directory: str | Path, enforce_bounds: bool = False,
+                     relax_bounds: bool = False) -> tuple[pyo.ConcreteModel, dict, dict]:
     """Network flowsheet initialized and solved at the nominal point, and its saved state.
 
     ``relax_bounds`` drops the bounds of the derived property variables of the mixers'
@@ -39,7 +46,8 @@ def nominal_ml_model(models, directory, enforce_bounds: bool = False, relax_boun
     return m, to_json(m, return_dict=True, wts=StoreSpec.value()), res
 
 
-def timed_solve(m, set_conditions, cond: dict | None = None) -> dict:
+def timed_solve(m: pyo.ConcreteModel, set_conditions: Callable[[pyo.ConcreteModel, dict[str, float]], None],
+                cond: dict | None = None) -> dict:
     """Fix ``cond`` (default nominal) with ``set_conditions``, initialize and EO-solve ``m``.
 
     Returns status, initialization and solve seconds, model size, KPIs and the network
@@ -60,7 +68,7 @@ def _conditions(row) -> dict:
     return {k: float(row[f"cond.{k}"]) for k in CONDITION_BOUNDS}
 
 
-def heldout_accuracy(m, state, test: pd.DataFrame) -> pd.DataFrame:
+def heldout_accuracy(m: pyo.ConcreteModel, state: dict, test: pd.DataFrame) -> pd.DataFrame:
     """EO-solve the network flowsheet at every held-out point (warm start from nominal)."""
     rows = []
     for _, r in tqdm(test.iterrows(), total=len(test), desc="held-out EO solves"):
@@ -75,7 +83,7 @@ def heldout_accuracy(m, state, test: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def random_tear_robustness(m, state, n: int, seed: int = 0, spread: float = 1.0) -> pd.DataFrame:
+def random_tear_robustness(m: pyo.ConcreteModel, state: dict, n: int, seed: int = 0, spread: float = 1.0) -> pd.DataFrame:
     """EO solves at the nominal point from random tear-stream values (both ends of each tear)."""
     rng = np.random.default_rng(seed)
     from_json(m, sd=state, wts=StoreSpec.value())
@@ -95,7 +103,7 @@ def random_tear_robustness(m, state, n: int, seed: int = 0, spread: float = 1.0)
     return pd.DataFrame(rows)
 
 
-def optimize(m, state=None) -> dict:
+def optimize(m: pyo.ConcreteModel, state: dict | None = None) -> dict:
     """Maximize profit (:mod:`.economics`) on ``m``; returns status, profit and decisions."""
     if state is not None:
         from_json(m, sd=state, wts=StoreSpec.value())

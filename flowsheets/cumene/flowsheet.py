@@ -31,6 +31,8 @@ converges the tears with ``SequentialDecomposition`` (Wegstein) alone.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyomo.environ as pyo
 from idaes.core import FlowsheetBlock
 from idaes.core.util.model_statistics import degrees_of_freedom
@@ -52,6 +54,10 @@ from pyomo.network import Arc
 
 from flowsheets.cumene.properties import COMPONENTS, configuration
 from flowsheets.cumene.reactions import alkylation_config, transalkylation_config
+
+if TYPE_CHECKING:
+    from idaes.core import FlowsheetBlockData
+    from pyomo.network.arc import ArcData
 
 __all__ = [
     "CONDITION_BOUNDS", "NOMINAL", "FIXED", "build_flowsheet", "set_conditions",
@@ -91,7 +97,7 @@ def reactor_names(n_reactors: int) -> list[str]:
     return ["R101"] + [f"R101_{i}" for i in range(2, n_reactors + 1)]
 
 
-def make_mixer(fs, inlets: list[str]):
+def make_mixer(fs: FlowsheetBlockData, inlets: list[str]) -> Mixer:
     """A Mixer without pressure equations (its outlet pressure is a specification)."""
     return Mixer(property_package=fs.props, inlet_list=inlets,
                  momentum_mixing_type=MomentumMixingType.none)
@@ -148,7 +154,7 @@ def build_flowsheet(n_reactors: int = 1) -> pyo.ConcreteModel:
     return m
 
 
-def set_scaling(m) -> None:
+def set_scaling(m: pyo.ConcreteModel) -> None:
     """Default scaling factors (flows ~10 mol/s, T ~100 K, P ~1 bar) propagated by IDAES."""
     import logging
 
@@ -163,13 +169,13 @@ def set_scaling(m) -> None:
     logging.getLogger("idaes.core.util.scaling").setLevel(level)
 
 
-def tear_arcs(m) -> list:
+def tear_arcs(m: pyo.ConcreteModel) -> list[ArcData]:
     """The two tear arcs that open every cycle: benzene recycle and transalkylator return."""
     ends = (m.fs.M101.recycle, m.fs.M102.trans)
     return [a for end in ends for a in m.component_data_objects(Arc, descend_into=True) if a.destination is end]
 
 
-def fix_feeds(fs, cond: dict[str, float]) -> None:
+def fix_feeds(fs: FlowsheetBlockData, cond: dict[str, float]) -> None:
     """Fix the benzene and propylene (+ propane) feeds of ``cond`` and the feed mixer pressure."""
     missing = [k for k in CONDITION_BOUNDS if k not in cond]
     if missing:
@@ -187,7 +193,7 @@ def fix_feeds(fs, cond: dict[str, float]) -> None:
     fs.M101.outlet.pressure[0].fix(FIXED["reactor_P"])
 
 
-def set_conditions(m, cond: dict[str, float]) -> None:
+def set_conditions(m: pyo.ConcreteModel, cond: dict[str, float]) -> None:
     """Fix the degrees of freedom to the operating point ``cond`` (keys of CONDITION_BOUNDS)."""
     fs = m.fs
     fix_feeds(fs, cond)
@@ -210,7 +216,7 @@ def set_conditions(m, cond: dict[str, float]) -> None:
     fs.trans_conversion.fix(cond["trans_conversion"])
 
 
-def check_structure(m, square: bool = True) -> None:
+def check_structure(m: pyo.ConcreteModel, square: bool = True) -> None:
     """Raise ValueError before any solve if the flowsheet is disconnected or (``square``) DOF != 0."""
     from idaes.core import UnitModelBlockData
 

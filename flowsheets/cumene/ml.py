@@ -11,7 +11,9 @@ benzene recycle and the transalkylator return.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,9 @@ from flowsheets.cumene.flowsheet import CONDITION_BOUNDS
 from flowsheets.cumene.properties import COMPONENTS
 from flowsheets.cumene.solve import tear_guess_values
 from flowsheets.cumene.units import EDGES, FEEDS, STREAM_VARS, TEARS, UNITS, column
+
+if TYPE_CHECKING:
+    from idaes_ml.cycles import UnitData
 
 __all__ = ["UnitModel", "STREAM_SCALE", "stream_name", "train_networks", "single_unit_r2",
            "build_graph", "graph_data", "tear_truth", "standard_tear_guess", "random_tear_guesses", "predicted_kpis"]
@@ -56,14 +61,14 @@ def _inlet_streams(unit: str) -> dict[str, str]:
             for p in UNITS[unit]["inlets"]}
 
 
-def unit_data(df: pd.DataFrame, unit: str):
+def unit_data(df: pd.DataFrame, unit: str) -> UnitData:
     """Inputs/outputs of one unit from the ground-truth table (stream variables only)."""
     spec = UNITS[unit]
     return unit_dataset(df, unit, spec["inlets"], spec["outlets"], STREAM_VARS, spec["params"], floor=TRACE)
 
 
-def train_networks(df: pd.DataFrame, hidden=(32, 32), max_epochs: int = 2000, seed: int = 0,
-                   progress: bool = False, positive_outputs: bool = True, **kwargs) -> dict[str, UnitModel]:
+def train_networks(df: pd.DataFrame, hidden: Sequence[int] = (32, 32), max_epochs: int = 2000, seed: int = 0,
+                   progress: bool = False, positive_outputs: bool = True, **kwargs: Any) -> dict[str, UnitModel]:
     """Fit one MLPRegressor per unit on the optimal rows of ``df``.
 
     Outputs (flows, K, Pa) are non-negative by construction (``positive_outputs``): with
@@ -119,7 +124,7 @@ def _stream(df: pd.DataFrame, unit: str, port: str) -> torch.Tensor:
     return torch.tensor(df[[column(unit, port, v) for v in STREAM_VARS]].to_numpy(float), dtype=torch.float64)
 
 
-def graph_data(df: pd.DataFrame) -> tuple[dict, dict, dict]:
+def graph_data(df: pd.DataFrame) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Feeds, per-node parameters and ground-truth streams (targets) of every row."""
     feeds = {stream_name(u, p): _stream(df, u, p) for u, p in FEEDS}
     params = {u: torch.tensor(df[[f"cond.{p}" for p in s["params"]]].to_numpy(float), dtype=torch.float64)

@@ -39,7 +39,7 @@ DECISION_UNITS = {p: unit for unit, s in UNITS.items() for p in s["params"]}
 _PARAM_UNITS = {"reactor_T": u.K, "reactor_volume": u.m**3, "flash_T": u.K, "flash_P": u.Pa}
 
 
-def export_networks(models: dict[str, UnitModel], directory) -> dict[str, float]:
+def export_networks(models: dict[str, UnitModel], directory: str | Path) -> dict[str, float]:
     """Write every unit network as ``<unit>.onnx`` + info JSON; returns ONNX parity errors."""
     out = {}
     for unit, um in models.items():
@@ -80,7 +80,7 @@ def _surrogate_unit(fs, unit: str, um: UnitModel, directory: Path, enforce_bound
                          unit_variables=unit_vars, outlet_rules=rules, enforce_bounds=enforce_bounds)
 
 
-def build_ml_flowsheet(models: dict[str, UnitModel], directory, enforce_bounds: bool = False,
+def build_ml_flowsheet(models: dict[str, UnitModel], directory: str | Path, enforce_bounds: bool = False,
                        n_reactors: int = 1) -> pyo.ConcreteModel:
     """The cumene topology of :mod:`.flowsheet` with the exported networks as units.
 
@@ -115,7 +115,7 @@ def build_ml_flowsheet(models: dict[str, UnitModel], directory, enforce_bounds: 
     return m
 
 
-def set_ml_conditions(m, cond: dict[str, float]) -> None:
+def set_ml_conditions(m: pyo.ConcreteModel, cond: dict[str, float]) -> None:
     """Fix feeds, mixer pressures, heater set points, network parameters and constants."""
     fs = m.fs
     fix_feeds(fs, cond)

@@ -45,6 +45,7 @@ Constants and sources
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from idaes.core import Component, LiquidPhase, VaporPhase
 from idaes.models.properties.modular_properties.eos.ideal import Ideal
@@ -56,6 +57,9 @@ from idaes.models.properties.modular_properties.pure.ConstantProperties import C
 from idaes.models.properties.modular_properties.state_definitions import FcTP
 import pyomo.environ as pyo
 from pyomo.environ import units as u
+
+if TYPE_CHECKING:
+    from pyomo.core.base.block import BlockData
 
 __all__ = ["COMPONENTS", "ATOMS", "configuration", "joback_cp", "dipb_antoine", "DERIVED_VARS",
            "relax_derived_bounds"]
@@ -89,7 +93,7 @@ def joback_cp(groups: dict[str, int]) -> tuple[float, float, float, float]:
     return a, b, c, d
 
 
-def dipb_antoine(tb: float = 483.6, tc: float = 689.0, pc_bar: float = 24.5, omega: float = 0.390):
+def dipb_antoine(tb: float = 483.6, tc: float = 689.0, pc_bar: float = 24.5, omega: float = 0.390) -> tuple[float, float, float]:
     """Antoine (A, B, C) of p-DIPB in bar/degC from Tb and Lee-Kesler at Tr = 0.9."""
     tr = 0.9
     f0 = 5.92714 - 6.09648 / tr - 1.28862 * math.log(tr) + 0.169347 * tr**6
@@ -171,7 +175,7 @@ DERIVED_VARS = ("mole_frac_comp", "mole_frac_phase_comp", "phase_frac", "flow_mo
                 "_mole_frac_tbub", "_mole_frac_tdew", "temperature_bubble", "temperature_dew", "_teq", "_t1")
 
 
-def relax_derived_bounds(m) -> int:
+def relax_derived_bounds(m: BlockData) -> int:
     """Drop the bounds of the derived (non-state) variables of every state block in ``m``.
 
     Trace components and absent phases sit within 1e-9 of these bounds (mole fractions

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import idaes.logger as idaeslog
 import pyomo.environ as pyo
@@ -24,6 +25,9 @@ _log = idaeslog.getLogger(__name__)
 
 from flowsheets.cumene.flowsheet import FIXED, check_structure, tear_arcs
 from flowsheets.cumene.properties import COMPONENTS
+
+if TYPE_CHECKING:
+    from pyomo.network.port import PortData
 
 __all__ = ["tear_guess_values", "tear_guesses", "initialize", "solve", "solve_sequential", "SOLVER_OPTIONS"]
 
@@ -44,7 +48,7 @@ def tear_guess_values(cond: dict) -> dict[str, tuple[dict, float, float]]:
             "trans": (back, FIXED["trans_T"], FIXED["trans_P"])}
 
 
-def tear_guesses(m) -> dict:
+def tear_guesses(m: pyo.ConcreteModel) -> dict[PortData, tuple[dict, float, float]]:
     """:func:`tear_guess_values` at the operating point currently fixed in ``m``, by port."""
     fs = m.fs
     cond = {"benzene_feed": pyo.value(fs.M101.benzene_feed.flow_mol_comp[0, "benzene"]),
@@ -154,13 +158,13 @@ def _sd(m, iter_lim: int, tol: float, guesses: dict | None = None) -> Sequential
     return seq
 
 
-def initialize(m, guesses: dict | None = None) -> None:
+def initialize(m: pyo.ConcreteModel, guesses: dict | None = None) -> None:
     """One sequential pass: tear guesses, then every unit's ``initialize`` in SD order."""
     check_structure(m)
     _sd(m, iter_lim=1, tol=1e9, guesses=guesses)
 
 
-def solve(m, tee: bool = False, options: dict | None = None, square: bool = True) -> dict:
+def solve(m: pyo.ConcreteModel, tee: bool = False, options: dict | None = None, square: bool = True) -> dict:
     """Solve the whole flowsheet equation-oriented with Ipopt; returns status and time.
 
     On failure ``out_of_domain`` maps each SurrogateUnit outside its training domain at
@@ -183,7 +187,7 @@ def solve(m, tee: bool = False, options: dict | None = None, square: bool = True
     return out
 
 
-def solve_sequential(m, iter_lim: int = 40, tol: float = 1e-5, guesses: dict | None = None) -> dict:
+def solve_sequential(m: pyo.ConcreteModel, iter_lim: int = 40, tol: float = 1e-5, guesses: dict | None = None) -> dict:
     """Converge the tears with Pyomo's SequentialDecomposition (Wegstein, unit-by-unit)."""
     check_structure(m)
     t0 = time.perf_counter()

@@ -9,7 +9,7 @@ rate on a validation split of the training points.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ def _rows(d: dict, idx: np.ndarray) -> dict:
 
 def convergence_study(models: dict[str, UnitModel], test: pd.DataFrame, train: pd.DataFrame,
                       n_random: int = 100, tol: float = 1e-5, max_iter: int = 100, seed: int = 0,
-                      methods=("direct", "wegstein", "newton", "lbfgs"), exact_mixers: bool = True) -> dict:
+                      methods: Sequence[str] = ("direct", "wegstein", "newton", "lbfgs"), exact_mixers: bool = True) -> dict:
     """Per solver: convergence rate and time from random guesses; end-to-end KPI R² (documented guess).
 
     ``exact_mixers`` as in :func:`.ml.build_graph`.
@@ -71,7 +71,7 @@ def convergence_study(models: dict[str, UnitModel], test: pd.DataFrame, train: p
 
 
 def finetune_networks(models: dict[str, UnitModel], train: pd.DataFrame, epochs: int = 150,
-                      learning_rate: float = 1e-3, ks=range(11), seed: int = 0, standardize: bool = True,
+                      learning_rate: float = 1e-3, ks: Iterable[int] = range(11), seed: int = 0, standardize: bool = True,
                       exact_mixers: bool = True, progress: bool = True) -> tuple[dict[str, UnitModel], list[float]]:
     """Copies of ``models`` fine-tuned through K unrolled substitution passes (K in ``ks``).
 

@@ -84,7 +84,7 @@ def edges(n_reactors: int = 1) -> dict[tuple[str, str], tuple[str, str]]:
     return out
 
 
-def stream_values(m) -> dict[str, float]:
+def stream_values(m: pyo.ConcreteModel) -> dict[str, float]:
     """Every unit's inlet/outlet stream values and results as one flat row."""
     row: dict[str, float] = {}
     for name, spec in unit_specs(m.fs.n_reactors).items():
@@ -101,7 +101,7 @@ def stream_values(m) -> dict[str, float]:
     return row
 
 
-def atom_balance(m) -> dict[str, float]:
+def atom_balance(m: pyo.ConcreteModel) -> dict[str, float]:
     """Relative C and H imbalance (in - out) / in over the plant boundary."""
     out = {}
     fs = m.fs

@@ -23,6 +23,7 @@ SciPy (used to initialise the collocation model and to cross-check it).
 from __future__ import annotations
 
 from math import pi
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.dae as dae
@@ -31,6 +32,19 @@ from scipy.integrate import solve_ivp
 
 from idaes_ml.operability.models import PyomoInstance, PyomoModel
 from idaes_ml.operability.sets import Region
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from numpy.typing import ArrayLike
+    from pyomo.core.expr.numvalue import NumericValue
+
+    from idaes_ml.operability.models import NetworkModel
+    from idaes_ml.parallel import ClientSpec
+
+    #: A model quantity: a float (SciPy right-hand side) or a Pyomo variable/expression (collocation model).
+    Term = float | NumericValue
 
 R = 8.314e6                 # Pa cm3 / (K mol)
 K1, K1_INV, K2, K2_INV = 0.04, 6.40e6, 4.20, 56.38
@@ -48,7 +62,8 @@ INPUTS, OUTPUTS = ("L", "dt"), ("F_C6H6", "X_CH4")
 AIS_BOUNDS = {"L": (10.0, 100.0), "dt": (0.5, 2.0)}
 
 
-def rhs(n, L, dt, power=lambda x, p: x**p):
+def rhs(n: Sequence[Term] | np.ndarray, L: Term, dt: Term,
+        power: Callable[[Term, float], Term] = lambda x, p: x**p) -> list[Term]:
     """d n / d xi for scaled flows ``n`` (tube CH4, C2H4, H2, C6H6; shell the same four)."""
     F = [FT0 * v for v in n]
     ft = F[0] + F[1] + F[2] + F[3]
@@ -67,7 +82,7 @@ def rhs(n, L, dt, power=lambda x, p: x**p):
     return [L * d / FT0 for d in tube + flux]
 
 
-def outputs(n_end) -> tuple:
+def outputs(n_end: Sequence[Term] | np.ndarray) -> tuple[Term, Term]:
     """Benzene production (mg/h) and methane conversion (%) from outlet scaled flows."""
     return n_end[3] * FT0 * 1000 * MM_B, 100 * (1 - n_end[0] - n_end[4])
 
@@ -76,7 +91,7 @@ def _n0() -> np.ndarray:
     return np.array([1.0] + [EPS] * 7)
 
 
-def simulate(L: float, dt: float, xi=None):
+def simulate(L: float, dt: float, xi: ArrayLike | None = None) -> np.ndarray | tuple[float, float]:
     """Integrate with SciPy (LSODA); returns outputs, or scaled flows at ``xi`` when given."""
     sol = solve_ivp(lambda s, n: rhs(np.maximum(n, 1e-30), L, dt), (0, 1), _n0(), method="LSODA",
                     rtol=1e-9, atol=1e-13, dense_output=True)
@@ -134,7 +149,8 @@ def _simulate_row(u) -> tuple:
     return simulate(float(u[0]), float(u[1]))
 
 
-def network_model(directory=None, n_train: int = 300, seed: int = 0, max_epochs: int = 1500, client=None):
+def network_model(directory: str | Path | None = None, n_train: int = 300, seed: int = 0, max_epochs: int = 1500,
+                  client: ClientSpec = None) -> NetworkModel:
     """Network surrogate of the DMA-MR (MLP on SciPy simulations of the same equations).
 
     Loads ``dma_mr.onnx`` from ``directory`` (default: the shipped ``data/`` folder),

@@ -20,6 +20,7 @@ trained on the function, exported to ONNX with ``idaes_ml.nn``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,19 +29,24 @@ import pyomo.environ as pyo
 from idaes_ml.operability.models import FunctionModel, NetworkModel, PyomoInstance, PyomoModel
 from idaes_ml.operability.sets import Region
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pyomo.core.expr.numvalue import NumericValue
+
 TC, TH = 60.0, 120.0
 INPUTS, OUTPUTS = ("Fc", "Fh"), ("F", "T")
 AIS_BOUNDS = {"Fc": (1.0, 10.0), "Fh": (1.0, 10.0)}
 DATA_DIR = Path(__file__).resolve().parent / "data"  # the shipped, trained shower network
 
 
-def shower(u):
+def shower(u: Sequence[float | NumericValue] | np.ndarray) -> list[float | NumericValue]:
     """Total flow and temperature from cold and hot flows (works on floats or Pyomo variables)."""
     fc, fh = u[0], u[1]
     return [fc + fh, (fc * TC + fh * TH) / (fc + fh)]
 
 
-def shower_inverse(y):
+def shower_inverse(y: Sequence[float] | np.ndarray) -> list[float]:
     """Closed-form inverse: cold and hot flows giving total flow ``F`` and temperature ``T``."""
     f, t = y[0], y[1]
     fh = f * (t - TC) / (TH - TC)
@@ -74,7 +80,8 @@ def pyomo_model() -> PyomoModel:
     return PyomoModel(build_pyomo, INPUTS, OUTPUTS)
 
 
-def network_model(directory=DATA_DIR, n_train: int = 300, seed: int = 0, max_epochs: int = 800) -> NetworkModel:
+def network_model(directory: str | Path = DATA_DIR, n_train: int = 300, seed: int = 0,
+                  max_epochs: int = 800) -> NetworkModel:
     """Load the MLP surrogate of the shower from ``directory``, training it there first if absent.
 
     The network shipped in ``data/`` was made by this function (300 Latin-hypercube

@@ -9,3 +9,5 @@
 * :mod:`~flowsheets.polymerization.eo_inverse` -- EO inversion, identifiability, re-simulation, design query;
 * :mod:`~flowsheets.polymerization.cli` -- ``idaes-ml invert --target FILE.csv``.
 """
+
+from __future__ import annotations

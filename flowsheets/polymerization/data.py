@@ -16,6 +16,7 @@ made by another version.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,12 @@ from idaes_ml.sampling import latin_hypercube
 
 from flowsheets.polymerization.mmd import MMD_COLUMNS
 from flowsheets.polymerization.simulator import SIMULATOR_VERSION, Recipe, simulate
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = [
     "RECIPE_BOUNDS", "RECIPE_COLUMNS", "SCALAR_FEATURES", "OUTPUT_COLUMNS",
@@ -44,7 +51,7 @@ SCALAR_FEATURES = ["cBA_time", "Mn", "Mw"]
 OUTPUT_COLUMNS = ["cBA_time", "conversion", "Mn", "Mw", *MMD_COLUMNS]
 
 
-def to_recipe(row) -> Recipe:
+def to_recipe(row: Mapping[str, float] | pd.Series) -> Recipe:
     """A :class:`Recipe` from a mapping with the ``RECIPE_COLUMNS`` keys."""
     return Recipe(cBA0=float(row["cBA_0"]), cAIBN0=float(row["cAIBN_0"]),
                   T=float(row["temp"]), time=float(row["time"]))
@@ -55,7 +62,7 @@ def simulate_row(row: dict) -> dict:
     return simulate(to_recipe(row)).as_row()
 
 
-def generate_dataset(n: int, seed: int = 0, client=None, progress: bool = True,
+def generate_dataset(n: int, seed: int = 0, client: ClientSpec = None, progress: bool = True,
                      bounds: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
     """Simulate ``n`` Latin-hypercube recipes through :func:`idaes_ml.parallel.map`."""
     recipes = latin_hypercube(bounds or RECIPE_BOUNDS, n, seed=seed)
@@ -72,7 +79,7 @@ def generate_dataset(n: int, seed: int = 0, client=None, progress: bool = True,
     return df
 
 
-def save_dataset(df: pd.DataFrame, path: str | os.PathLike):
+def save_dataset(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a data set atomically (parquet or CSV by suffix); it must carry its version."""
     if "simulator_version" not in df:
         raise DataError("data set has no simulator_version column; make it with generate_dataset")

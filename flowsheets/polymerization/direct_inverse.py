@@ -17,6 +17,8 @@ over all parameters in their own units.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
@@ -50,7 +52,7 @@ def features(df: pd.DataFrame, kind: str) -> pd.DataFrame:
 class DirectInverse:
     """A fitted regressor from one feature set to the four recipe parameters."""
 
-    def __init__(self, estimator, kind: str):
+    def __init__(self, estimator: RandomForestRegressor | MLPRegressor, kind: str) -> None:
         self.estimator, self.kind = estimator, kind
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +61,7 @@ class DirectInverse:
         return pd.DataFrame(np.asarray(pred, dtype=float), columns=RECIPE_COLUMNS, index=df.index)
 
 
-def fit_direct(model: str, kind: str, train: pd.DataFrame, seed: int = 0, **params) -> DirectInverse:
+def fit_direct(model: str, kind: str, train: pd.DataFrame, seed: int = 0, **params: Any) -> DirectInverse:
     """Fit ``model`` (``"rf"`` sklearn random forest or ``"nn"`` idaes_ml MLPRegressor)."""
     X, Y = features(train, kind), train[RECIPE_COLUMNS].astype(float)
     if model == "rf":

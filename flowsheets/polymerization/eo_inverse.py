@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,12 @@ from flowsheets.polymerization.data import RECIPE_COLUMNS, to_recipe
 from flowsheets.polymerization.forward import ForwardModel, target_outputs
 from flowsheets.polymerization.mmd import LOG10_M, MMD_COLUMNS
 from flowsheets.polymerization.simulator import simulate
+
+if TYPE_CHECKING:
+    import os
+    from pathlib import Path
+
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = ["Inversion", "misfit_problem", "invert_target", "resimulate", "min_initiator_design",
            "mmd_plot"]
@@ -78,7 +85,7 @@ def resimulate(recipe: dict[str, float], target_mmd: np.ndarray) -> dict:
 
 
 def invert_target(fm: ForwardModel, target: pd.Series, n_starts: int = 8, seed: int = 0,
-                  ranges: bool = True, client=None, progress: bool = False) -> Inversion:
+                  ranges: bool = True, client: ClientSpec = None, progress: bool = False) -> Inversion:
     """Invert one target row (MMD_1..100, cBA_time, Mn, Mw) to a recipe."""
     t0 = time.perf_counter()
     problem = misfit_problem(fm, target)
@@ -96,7 +103,8 @@ def invert_target(fm: ForwardModel, target: pd.Series, n_starts: int = 8, seed: 
 
 
 def min_initiator_design(fm: ForwardModel, mw_window: tuple[float, float], min_conversion: float = 0.9,
-                         n_starts: int = 8, seed: int = 0, client=None, refine: int = 3) -> dict:
+                         n_starts: int = 8, seed: int = 0, client: ClientSpec = None,
+                         refine: int = 3) -> dict:
     """Recipe with the least AIBN whose Mw lies in ``mw_window`` at conversion >= ``min_conversion``.
 
     The NLP answer is re-simulated; while the simulation misses a spec (network error), that
@@ -131,7 +139,8 @@ def min_initiator_design(fm: ForwardModel, mw_window: tuple[float, float], min_c
             "at_initiator_lower_bound": bool(best.x["cAIBN_0"] <= low + 1e-3 * (high - low))}
 
 
-def mmd_plot(target_mmd: np.ndarray, curves: dict[str, np.ndarray], path, title: str | None = None):
+def mmd_plot(target_mmd: np.ndarray, curves: dict[str, np.ndarray], path: str | os.PathLike,
+             title: str | None = None) -> Path:
     """PNG of the target MMD against re-simulated curves (log10 M on x)."""
     import matplotlib.pyplot as plt
 

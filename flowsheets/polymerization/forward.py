@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,7 @@ class ForwardModel:
 
 
 def train_forward(train: pd.DataFrame, directory: str | os.PathLike, name: str = "ba_forward",
-                  n_components: int = 8, seed: int = 0, **mlp) -> ForwardModel:
+                  n_components: int = 8, seed: int = 0, **mlp: Any) -> ForwardModel:
     """Fit PCA + network on a data set, export to ONNX, store the basis; returns the model."""
     check_finite(train[[*RECIPE_COLUMNS, "cBA_time", "conversion", "Mn", "Mw", *MMD_COLUMNS]], "training data")
     pca = PCA(n_components=n_components, random_state=seed).fit(train[MMD_COLUMNS].to_numpy(dtype=float))

@@ -14,12 +14,17 @@ SEC trace) at ``LOG10_M`` (100 points, 2.5 to 7.5), normalized so that
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.special import gammaln
 
 from idaes_ml.errors import DataError
 
 from flowsheets.polymerization.kinetics import M_BA
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "N_MMD", "LOG10_M", "DLOG10_M", "MMD_COLUMNS", "CHAIN_LENGTH",
@@ -64,7 +69,7 @@ def schulz_zimm_mmd(nu: float, k: int = 2) -> np.ndarray:
     return mmd_from_number_distribution(np.exp(log_pmf))
 
 
-def check_mmd(w, name: str = "MMD", rtol: float = 0.05) -> np.ndarray:
+def check_mmd(w: ArrayLike, name: str = "MMD", rtol: float = 0.05) -> np.ndarray:
     """Return ``w`` as a float vector, or raise DataError if it is not a usable MMD.
 
     Checks: length ``N_MMD``, finite, non-negative, and ``sum(w) * DLOG10_M`` within

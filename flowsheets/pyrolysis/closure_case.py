@@ -13,6 +13,8 @@ the black-box fits; the a-posteriori network learns corrections in units of
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -21,6 +23,12 @@ from idaes_ml.nn import MLPRegressor, ScaledNetwork
 from flowsheets.pyrolysis.data import TrajectorySet
 from flowsheets.pyrolysis.kinetics import E_BASE, REACTIONS
 from flowsheets.pyrolysis.reduced import CONDITIONS, OBSERVED, context, reduced_problem, simulate_batch
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from idaes_ml.nn import OnnxNetwork
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = ["E_LABELS", "E_BOUNDS", "E_SCALE", "fit_simulator", "predict_E", "predict_yields", "yield_errors",
            "run_a_priori", "train_a_priori_net", "train_a_posteriori_net", "baseline_E"]
@@ -43,7 +51,8 @@ def baseline_E(n: int) -> pd.DataFrame:
     return pd.DataFrame(np.tile(E_BASE, (n, 1)), columns=E_LABELS)
 
 
-def predict_E(model, conditions: pd.DataFrame, check_domain: bool = False) -> pd.DataFrame:
+def predict_E(model: MLPRegressor | ScaledNetwork | OnnxNetwork, conditions: pd.DataFrame,
+              check_domain: bool = False) -> pd.DataFrame:
     """Activation energies from an MLPRegressor / ScaledNetwork / OnnxNetwork (E_LABELS columns).
 
     ``check_domain`` raises :class:`OutOfDomainError` for conditions outside the training ranges.
@@ -60,13 +69,13 @@ def predict_yields(E: pd.DataFrame | np.ndarray, conditions: pd.DataFrame) -> np
     return np.stack([fit_simulator(E[i:i + 1], row)[0] for i, (_, row) in enumerate(conditions.iterrows())])
 
 
-def yield_errors(E, ds: TrajectorySet) -> np.ndarray:
+def yield_errors(E: pd.DataFrame | np.ndarray, ds: TrajectorySet) -> np.ndarray:
     """Per-trajectory MSE of the 0D tar/char yields against the ground truth ``ds``."""
     pred = predict_yields(E, ds.conditions)
     return ((pred - ds.observed(OBSERVED)) ** 2).reshape(len(pred), -1).mean(axis=1)
 
 
-def run_a_priori(ds: TrajectorySet, method: str = "least_squares", max_nfev: int = 40, client=None,
+def run_a_priori(ds: TrajectorySet, method: str = "least_squares", max_nfev: int = 40, client: ClientSpec = None,
                  progress: bool = True) -> APrioriFits:
     """Black-box fit of the 10 activation energies to each trajectory's tar and char yields."""
     return fit_a_priori(fit_simulator, ds.conditions[CONDITIONS], ds.observed(OBSERVED), x0=E_BASE,
@@ -74,8 +83,8 @@ def run_a_priori(ds: TrajectorySet, method: str = "least_squares", max_nfev: int
                         client=client, progress=progress)
 
 
-def train_a_priori_net(conditions: pd.DataFrame, fits: APrioriFits, hidden=(32, 32), seed: int = 0,
-                       max_epochs: int = 2000, progress: bool = False) -> MLPRegressor:
+def train_a_priori_net(conditions: pd.DataFrame, fits: APrioriFits, hidden: Sequence[int] = (32, 32),
+                       seed: int = 0, max_epochs: int = 2000, progress: bool = False) -> MLPRegressor:
     """Network (T_oven, FL, aspect) -> fitted E_A, on the successful fits only."""
     ok = fits.status["ok"].to_numpy()
     reg = MLPRegressor(hidden=hidden, max_epochs=max_epochs, learning_rate=3e-3, patience=200,
@@ -84,9 +93,9 @@ def train_a_priori_net(conditions: pd.DataFrame, fits: APrioriFits, hidden=(32, 
     return reg.fit(conditions[CONDITIONS][ok].reset_index(drop=True), fits.params[ok].reset_index(drop=True))
 
 
-def train_a_posteriori_net(ds: TrajectorySet, hidden=(16, 16), epochs: int = 150, learning_rate: float = 1e-2,
-                           seed: int = 0, validation: TrajectorySet | None = None, patience: int = 40,
-                           progress: bool = False) -> tuple[ScaledNetwork, TrainingResult]:
+def train_a_posteriori_net(ds: TrajectorySet, hidden: Sequence[int] = (16, 16), epochs: int = 150,
+                           learning_rate: float = 1e-2, seed: int = 0, validation: TrajectorySet | None = None,
+                           patience: int = 40, progress: bool = False) -> tuple[ScaledNetwork, TrainingResult]:
     """Network trained through the differentiable 0D solve on the tar/char trajectories of ``ds``."""
     X = ds.conditions[CONDITIONS].reset_index(drop=True)
     net = baseline_network(X, dict(zip(E_LABELS, E_BASE)), scale=E_SCALE, hidden=hidden, seed=seed)

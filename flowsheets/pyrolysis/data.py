@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,13 @@ from idaes_ml.parallel import map as pmap
 from idaes_ml.sampling import latin_hypercube
 from flowsheets.pyrolysis.models import OBS_TIMES, YIELDS, simulate_1d
 from flowsheets.pyrolysis.reduced import CONDITIONS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = ["DOMAIN", "TrajectorySet", "design", "sweeps", "generate"]
 
@@ -66,11 +74,11 @@ class TrajectorySet:
     times: np.ndarray
     failures: pd.DataFrame
 
-    def observed(self, names=("tar", "char")) -> np.ndarray:
+    def observed(self, names: Sequence[str] = ("tar", "char")) -> np.ndarray:
         """The yields named ``names`` as ``(N, len(times), len(names))``."""
         return self.yields[:, :, [YIELDS.index(n) for n in names]]
 
-    def subset(self, rows) -> "TrajectorySet":
+    def subset(self, rows: ArrayLike) -> "TrajectorySet":
         """The trajectories at positions ``rows``."""
         rows = np.asarray(rows)
         return TrajectorySet(self.conditions.iloc[rows].reset_index(drop=True), self.yields[rows],
@@ -101,7 +109,7 @@ class TrajectorySet:
                    df["t"].to_numpy()[:nt], pd.DataFrame(columns=[*CONDITIONS, "error"]))
 
 
-def generate(conditions: pd.DataFrame, n_nodes: int = 20, client=None, progress: bool = True,
+def generate(conditions: pd.DataFrame, n_nodes: int = 20, client: ClientSpec = None, progress: bool = True,
              strict: bool = True) -> TrajectorySet:
     """Run the 1-D model at every row of ``conditions`` (columns :data:`CONDITIONS` plus any extras).
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 import types
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,13 @@ from flowsheets.pyrolysis.kinetics import E_BASE, M0, SPECIES, rate_constants, r
 from flowsheets.pyrolysis.models import simulate_0d, simulate_1d
 from flowsheets.pyrolysis.properties import WOOD, ParticleGeometry, surface_flux
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from idaes_ml.surrogate import OnnxSurrogate
+
 __all__ = ["DesignResult", "build_design_model", "design_bounds", "initialize", "optimize_oven", "hf_tar", "validate",
            "TAR"]
 
@@ -46,13 +54,14 @@ def _time_points(t_res: float, n_elements: int) -> list[float]:
     return [0.0, *np.geomspace(0.02, t_res, n_elements).tolist()]
 
 
-def design_bounds(surrogate) -> tuple[float, float]:
+def design_bounds(surrogate: OnnxSurrogate | None) -> tuple[float, float]:
     """Oven-temperature bounds: the network's trained range, else the sampled domain."""
     return tuple(surrogate.input_bounds()["T_oven"]) if surrogate is not None else DOMAIN["T_oven"]
 
 
-def build_design_model(surrogate, mixture: pd.DataFrame, t_res: float = 10.0, T_bounds=None,
-                       n_elements: int = 30, ncp: int = 3, T_oven: float | None = None) -> pyo.ConcreteModel:
+def build_design_model(surrogate: OnnxSurrogate | None, mixture: pd.DataFrame, t_res: float = 10.0,
+                       T_bounds: Sequence[float] | None = None, n_elements: int = 30, ncp: int = 3,
+                       T_oven: float | None = None) -> pyo.ConcreteModel:
     """The mixture's 0D particle models (one block per class) sharing ``T_oven``; objective ``tar``.
 
     ``mixture`` has columns ``feret_mm``, ``aspect``, ``weight`` (weights are normalized);
@@ -118,7 +127,7 @@ def build_design_model(surrogate, mixture: pd.DataFrame, t_res: float = 10.0, T_
     return m
 
 
-def initialize(m: pyo.ConcreteModel, surrogate, mixture: pd.DataFrame) -> None:
+def initialize(m: pyo.ConcreteModel, surrogate: OnnxSurrogate | None, mixture: pd.DataFrame) -> None:
     """Set every class's states from a scipy solve of the 0D model at the current ``T_oven``."""
     times = np.array(sorted(m.t))
     for k in m.K:
@@ -151,8 +160,8 @@ class DesignResult:
     T_bounds: tuple[float, float]
 
 
-def optimize_oven(surrogate, mixture: pd.DataFrame, t_res: float = 10.0, T_start: float | None = None,
-                  n_elements: int = 30, tee: bool = False) -> DesignResult:
+def optimize_oven(surrogate: OnnxSurrogate | None, mixture: pd.DataFrame, t_res: float = 10.0,
+                  T_start: float | None = None, n_elements: int = 30, tee: bool = False) -> DesignResult:
     """Build, initialize and solve the design problem with Ipopt; raise SolveFailedError unless optimal."""
     m = build_design_model(surrogate, mixture, t_res=t_res, n_elements=n_elements, T_oven=T_start)
     initialize(m, surrogate, mixture)
@@ -176,7 +185,8 @@ def hf_tar(T_oven: float, mixture: pd.DataFrame, t_res: float, n_nodes: int = 12
                      for wk, f, a in zip(w, mixture["feret_mm"], mixture["aspect"])))
 
 
-def validate(result: DesignResult, mixture: pd.DataFrame, T_grid=None, n_nodes: int = 12) -> dict:
+def validate(result: DesignResult, mixture: pd.DataFrame, T_grid: ArrayLike | None = None,
+             n_nodes: int = 12) -> dict:
     """Ground-truth tar at the EO optimum and on a temperature grid (its best point for comparison)."""
     T_grid = np.linspace(*result.T_bounds, 12) if T_grid is None else np.asarray(T_grid, float)
     scan = [hf_tar(T, mixture, result.t_res, n_nodes) for T in T_grid]

@@ -24,8 +24,14 @@ same expressions drive the scipy ground truth and the differentiable torch model
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from types import ModuleType, SimpleNamespace
+
+    from flowsheets.pyrolysis.properties import Numeric
 
 __all__ = ["REACTIONS", "SPECIES", "A", "E_BASE", "CHAR_FRACTION", "M0", "R_GAS",
            "rate_constants", "rates_from_constants", "species_rates", "jacobian_entries", "STOICHIOMETRY", "species_jacobian"]
@@ -47,7 +53,8 @@ SPECIES = ["cellulose", "hemicellulose", "lignin", "active_c", "active_h", "acti
 M0 = np.array([0.40177, 0.23887, 0.30757, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
 
 
-def rate_constants(T, E, xp=np):
+def rate_constants(T: Numeric, E: Sequence[Numeric] | np.ndarray,
+                   xp: ModuleType | SimpleNamespace = np) -> list[Numeric]:
     """The 10 rate constants [1/s] at temperature ``T`` [K] for activation energies ``E`` [kJ/mol].
 
     ``E`` is a sequence of 10 (scalars or arrays broadcasting with ``T``).
@@ -74,7 +81,8 @@ def rates_from_constants(k: Sequence, m: Sequence) -> list:
     ]
 
 
-def species_rates(T, m: Sequence, E, xp=np) -> list:
+def species_rates(T: Numeric, m: Sequence, E: Sequence[Numeric] | np.ndarray,
+                  xp: ModuleType | SimpleNamespace = np) -> list:
     """d(mass fraction)/dt of the 9 species (Table 3) at temperature ``T``; ``m`` in SPECIES order."""
     return rates_from_constants(rate_constants(T, E, xp), m)
 
@@ -91,7 +99,8 @@ def jacobian_entries(k: Sequence) -> list[tuple[int, int, object]]:
             (8, 3, y[0] * k[2]), (8, 4, y[1] * k[5]), (8, 5, y[2] * k[8])]
 
 
-def species_jacobian(T, m: Sequence, E, xp=np) -> tuple[list[tuple[int, int, object]], list]:
+def species_jacobian(T: Numeric, m: Sequence, E: Sequence[Numeric] | np.ndarray,
+                     xp: ModuleType | SimpleNamespace = np) -> tuple[list[tuple[int, int, object]], list]:
     """Sparse Jacobian of :func:`species_rates`: ``(entries, dT)``.
 
     ``entries`` lists ``(i, j, d rate_i / d m_j)``; ``dT[i]`` is ``d rate_i / dT``.

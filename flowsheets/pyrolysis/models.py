@@ -20,6 +20,8 @@ offending parameters when the integration fails or produces non-finite values::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.sparse import lil_matrix
@@ -28,6 +30,9 @@ from idaes_ml.errors import SolveFailedError
 from flowsheets.pyrolysis.kinetics import E_BASE, M0, species_jacobian, species_rates
 from flowsheets.pyrolysis.properties import (STEFAN_BOLTZMANN, WOOD, ParticleGeometry, WoodProperties,
                                              lumped_heating)
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["OBS_TIMES", "YIELDS", "simulate_0d", "simulate_1d", "shell_volumes"]
 
@@ -48,7 +53,8 @@ def _check(sol, what: str, params: dict) -> np.ndarray:
     return sol.y
 
 
-def simulate_0d(T_oven: float, feret_mm: float, aspect: float, E=E_BASE, t_eval=OBS_TIMES,
+def simulate_0d(T_oven: float, feret_mm: float, aspect: float, E: ArrayLike = E_BASE,
+                t_eval: np.ndarray = OBS_TIMES,
                 props: WoodProperties = WOOD, rtol: float = 1e-8, atol: float = 1e-10,
                 full: bool = False) -> np.ndarray:
     """Yield trajectories ``(len(t_eval), 3)`` [tar, char, gas] of the lumped particle.
@@ -89,7 +95,7 @@ def shell_volumes(n_nodes: int, radius: float, shape: float) -> tuple[np.ndarray
     return faces, vol
 
 
-def simulate_1d(T_oven: float, feret_mm: float, aspect: float, n_nodes: int = 20, t_eval=OBS_TIMES,
+def simulate_1d(T_oven: float, feret_mm: float, aspect: float, n_nodes: int = 20, t_eval: np.ndarray = OBS_TIMES,
                 props: WoodProperties = WOOD, rtol: float = 1e-6, atol: float = 1e-9,
                 full: bool = False) -> np.ndarray:
     """Volume-integrated yield trajectories ``(len(t_eval), 3)`` of the conducting particle.

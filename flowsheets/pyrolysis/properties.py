@@ -31,10 +31,18 @@ conduct along the grain, the mantle across it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from idaes_ml.errors import DataError
+
+if TYPE_CHECKING:
+    import torch
+    from pyomo.core.expr.numvalue import NumericValue
+
+    #: A temperature-like quantity: float, numpy array, torch tensor or Pyomo variable/expression.
+    Numeric = float | np.ndarray | torch.Tensor | NumericValue
 
 __all__ = ["WoodProperties", "ParticleGeometry", "WOOD", "STEFAN_BOLTZMANN", "surface_flux", "lumped_heating"]
 
@@ -54,7 +62,7 @@ class WoodProperties:
     emissivity: float = 0.95
     T_initial: float = 300.0
 
-    def cp(self, T):
+    def cp(self, T: Numeric) -> Numeric:
         """Heat capacity [J/(kg K)] at ``T`` [K] (works on numpy, torch and Pyomo expressions)."""
         return self.cp_a + self.cp_b * T
 
@@ -62,13 +70,14 @@ class WoodProperties:
 WOOD = WoodProperties()
 
 
-def surface_flux(T_surface, T_oven, props: WoodProperties = WOOD):
+def surface_flux(T_surface: Numeric, T_oven: Numeric, props: WoodProperties = WOOD) -> Numeric:
     """Heat flux into the particle [W/m²]: convection plus wall radiation."""
     return props.h_conv * (T_oven - T_surface) + props.emissivity * STEFAN_BOLTZMANN * (
         T_oven**4 - T_surface**4)
 
 
-def lumped_heating(T, T_oven, a_over_v, props: WoodProperties = WOOD):
+def lumped_heating(T: Numeric, T_oven: Numeric, a_over_v: Numeric,
+                   props: WoodProperties = WOOD) -> tuple[Numeric, Numeric]:
     """``(dT/dt, d(dT/dt)/dT)`` of a lumped particle with surface-to-volume ratio ``a_over_v`` [1/m]."""
     cp, q = props.cp(T), surface_flux(T, T_oven, props)
     dq = -props.h_conv - 4 * props.emissivity * STEFAN_BOLTZMANN * T**3

@@ -21,6 +21,8 @@ a-priori fits::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import torch
@@ -28,6 +30,11 @@ import torch
 from flowsheets.pyrolysis.kinetics import A, M0, R_GAS, REACTIONS, STOICHIOMETRY, jacobian_entries
 from flowsheets.pyrolysis.models import OBS_TIMES
 from flowsheets.pyrolysis.properties import WOOD, ParticleGeometry, lumped_heating
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from idaes_ml.closure import ClosureProblem
 
 __all__ = ["CONDITIONS", "OBSERVED", "SUBSTEPS", "context", "initial_state", "rhs", "jacobian",
            "observe", "reduced_problem", "simulate_batch", "temperature_history"]
@@ -60,7 +67,7 @@ def _rate_matrix(T: torch.Tensor, E: torch.Tensor) -> tuple[torch.Tensor, torch.
     return k, (k @ torch.as_tensor(STOICHIOMETRY, dtype=T.dtype)).view(-1, 9, 9)
 
 
-def rhs(t, y: torch.Tensor, E: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
+def rhs(t: torch.Tensor, y: torch.Tensor, E: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
     """Batched 0D right-hand side: oven heating of the lumped particle, Table 3 kinetics."""
     T, m = y[:, 0], y[:, 1:]
     _, K = _rate_matrix(T, E)
@@ -68,7 +75,7 @@ def rhs(t, y: torch.Tensor, E: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
     return torch.cat([dT[:, None], torch.bmm(K, m[:, :, None])[:, :, 0]], dim=1)
 
 
-def jacobian(t, y: torch.Tensor, E: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
+def jacobian(t: torch.Tensor, y: torch.Tensor, E: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
     """Analytic ``(B, 10, 10)`` Jacobian of :func:`rhs` with respect to ``y``."""
     T, m = y[:, 0], y[:, 1:]
     k, K = _rate_matrix(T, E)
@@ -84,7 +91,7 @@ def observe(states: torch.Tensor) -> torch.Tensor:
     return states[:, :, _OBS_INDEX].permute(1, 0, 2)
 
 
-def reduced_problem(substeps: int = SUBSTEPS):
+def reduced_problem(substeps: int = SUBSTEPS) -> ClosureProblem:
     """The 0D pyrolysis model as a :class:`idaes_ml.closure.ClosureProblem`."""
     from idaes_ml.closure import ClosureProblem
 
@@ -108,7 +115,8 @@ def _bdf2_weights(grid: np.ndarray) -> list[tuple[float, float, float]]:
     return out
 
 
-def temperature_history(T_oven: float, a_over_v: float, times=OBS_TIMES, substeps: int = SUBSTEPS) -> np.ndarray:
+def temperature_history(T_oven: float, a_over_v: float, times: ArrayLike = OBS_TIMES,
+                        substeps: int = SUBSTEPS) -> np.ndarray:
     """Lumped-particle temperature on the solver grid (BDF2 + scalar Newton), ``(n_steps+1,)``."""
     grid = _grid(np.asarray(times, float), substeps)
     T = np.empty(len(grid))
@@ -127,7 +135,7 @@ def temperature_history(T_oven: float, a_over_v: float, times=OBS_TIMES, substep
 
 
 def simulate_batch(E: np.ndarray, T_oven: float, feret_mm: float, aspect: float,
-                   times=OBS_TIMES, substeps: int = SUBSTEPS) -> np.ndarray:
+                   times: ArrayLike = OBS_TIMES, substeps: int = SUBSTEPS) -> np.ndarray:
     """Tar/char trajectories ``(P, len(times), 2)`` of the 0D model for ``P`` parameter rows ``E``."""
     E = np.atleast_2d(np.asarray(E, float))
     grid = _grid(np.asarray(times, float), substeps)

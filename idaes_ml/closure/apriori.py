@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from scipy.optimize import least_squares, minimize
 
 from idaes_ml.errors import DataError
 from idaes_ml.parallel import map as pmap
+
+if TYPE_CHECKING:
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = ["APrioriFits", "fit_a_priori", "BLACK_BOX_METHODS"]
 
@@ -93,7 +97,7 @@ def fit_a_priori(
     labels: Sequence[str] | None = None,
     method: str = "least_squares",
     max_nfev: int = 60,
-    client=None,
+    client: ClientSpec = None,
     progress: bool = True,
 ) -> APrioriFits:
     """Black-box fit of the parameters of every sample (rows of ``conditions``, ``targets``).

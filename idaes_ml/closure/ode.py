@@ -48,7 +48,7 @@ def batched_jacobian(rhs: Rhs, t: torch.Tensor, y: torch.Tensor, args: Sequence)
 
 
 class _StepFailed(Exception):
-    def __init__(self, rows: torch.Tensor):
+    def __init__(self, rows: torch.Tensor) -> None:
         super().__init__()
         self.rows = rows
 

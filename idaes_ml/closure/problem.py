@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from idaes_ml.closure.ode import implicit_solve
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["ClosureProblem", "yield_mse"]
 
@@ -58,7 +62,7 @@ class ClosureProblem:
         return self.observe(states)
 
 
-def yield_mse(pred, target) -> np.ndarray:
+def yield_mse(pred: torch.Tensor | ArrayLike, target: ArrayLike) -> np.ndarray:
     """Per-sample mean squared error over times and observed quantities, ``(B,)``."""
     pred = pred.detach().cpu().numpy() if isinstance(pred, torch.Tensor) else np.asarray(pred)
     target = np.asarray(target)

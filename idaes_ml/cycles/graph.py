@@ -45,7 +45,7 @@ class Node:
 class FlowsheetGraph:
     """Nodes wired by stream names; feeds are streams no node produces."""
 
-    def __init__(self, nodes: list[Node], stream_vars: list[str], tears: list[str]):
+    def __init__(self, nodes: list[Node], stream_vars: list[str], tears: list[str]) -> None:
         self.nodes = {n.name: n for n in nodes}
         if len(self.nodes) != len(nodes):
             raise ValueError("node names must be unique")

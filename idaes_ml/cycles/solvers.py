@@ -182,7 +182,7 @@ METHODS = {"direct": _direct, "wegstein": _wegstein, "newton": _newton, "lbfgs":
 
 
 def solve(G: Map, x0: torch.Tensor, method: str = "direct", scale: torch.Tensor | None = None,
-          tol: float = 1e-6, max_iter: int = 100, **options) -> SolveResult:
+          tol: float = 1e-6, max_iter: int = 100, **options: float) -> SolveResult:
     """Converge ``x = G(x)`` from ``x0`` (``[batch, n]``) with ``method`` in :data:`METHODS`."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {sorted(METHODS)}")

@@ -12,6 +12,7 @@ The same graph is simulated here and embedded in Pyomo by :mod:`.horizon`::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ import pandas as pd
 from idaes_ml.errors import DataError
 
 from .state_space import NeuralStateSpace
+
+if TYPE_CHECKING:
+    from pyomo.core.base.var import VarData
 
 __all__ = ["StepGraph"]
 
@@ -63,7 +67,7 @@ class StepGraph:
         """Sorted names of the decisions (``"u"``) or exogenous values (``"p"``) the graph reads."""
         return sorted({src[2:] for _, w in self.units.values() for src in w.values() if src.startswith(kind + ":")})
 
-    def resolve(self, src: str, x: dict, u: dict, p: dict):
+    def resolve(self, src: str, x: dict, u: dict, p: dict) -> float | VarData:
         """Value of source ``src`` given states ``x[(unit, state)]``, decisions ``u`` and exogenous ``p``."""
         kind, name = src[0], src[2:]
         if kind == "x":

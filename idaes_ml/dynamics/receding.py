@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.opt import TerminationCondition
@@ -78,7 +80,15 @@ class RecedingHorizon:
     and re-solved each step with new fixed values; :meth:`rebuild` after a topology change.
     """
 
-    def __init__(self, graph: StepGraph, horizon: int, objective, decision_bounds: dict, solver_options=None, **build):
+    def __init__(
+        self,
+        graph: StepGraph,
+        horizon: int,
+        objective: Callable[[pyo.ConcreteModel], object],
+        decision_bounds: dict,
+        solver_options: dict | None = None,
+        **build: Any,
+    ) -> None:
         self.graph, self.horizon, self.objective = graph, int(horizon), objective
         self.decision_bounds, self.build = dict(decision_bounds), build
         self.solver_options = {"max_iter": 300, "tol": 1e-6, **(solver_options or {})}

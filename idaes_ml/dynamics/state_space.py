@@ -70,7 +70,7 @@ class NeuralStateSpace:
         weight_decay: float = 0.0,
         seed: int = 0,
         progress: bool = True,
-    ):
+    ) -> None:
         self.states, self.inputs, self.disturbances = list(states), list(inputs), list(disturbances)
         self.labels = self.states + self.inputs + self.disturbances
         if len(set(self.labels)) != len(self.labels):
@@ -113,7 +113,9 @@ class NeuralStateSpace:
         check_finite(df, "state-space data")
         return df
 
-    def latent_targets(self, data: pd.DataFrame, next_states: pd.DataFrame) -> pd.DataFrame:
+    def latent_targets(
+        self, data: pd.DataFrame | np.ndarray, next_states: pd.DataFrame | np.ndarray
+    ) -> pd.DataFrame:
         """Least-squares latent terms ``z`` with ``B z = x_{k+1} - x_k - f`` (the network's targets)."""
         df, nxt = self._frame(data), as_frame(next_states, labels=self.states)
         f = self.known_increment({c: df[c].to_numpy() for c in self.labels})
@@ -121,7 +123,7 @@ class NeuralStateSpace:
         z, *_ = np.linalg.lstsq(self.B, resid.T, rcond=None)
         return pd.DataFrame(z.T, columns=self.latent, index=df.index)
 
-    def fit(self, data, next_states) -> "NeuralStateSpace":
+    def fit(self, data: pd.DataFrame | np.ndarray, next_states: pd.DataFrame | np.ndarray) -> "NeuralStateSpace":
         """Fit on one-step transitions: rows of ``data`` (x, u, d) and the states one step later."""
         df = self._frame(data)
         z = self.latent_targets(df, next_states)
@@ -138,7 +140,7 @@ class NeuralStateSpace:
         self.network_, self.input_bounds_ = network, {k: (float(a), float(b)) for k, (a, b) in input_bounds.items()}
         return self
 
-    def predict_next(self, data, check_domain: bool = False) -> pd.DataFrame:
+    def predict_next(self, data: pd.DataFrame | np.ndarray, check_domain: bool = False) -> pd.DataFrame:
         """States one step after each row of ``data``; ``check_domain`` raises OutOfDomainError outside training."""
         if not hasattr(self, "network_"):
             raise RuntimeError("NeuralStateSpace is not fitted; call fit(data, next_states) first")

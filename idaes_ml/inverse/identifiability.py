@@ -10,6 +10,8 @@ range as wide as the box says the target does not pin that input down.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from idaes_ml import parallel
@@ -17,11 +19,14 @@ from idaes_ml.errors import DataError
 from idaes_ml.inverse.problem import MisfitProblem, RangeProblem
 from idaes_ml.inverse.solve import solve_start
 
+if TYPE_CHECKING:
+    from idaes_ml.parallel import ClientSpec
+
 __all__ = ["identifiability_ranges"]
 
 
 def identifiability_ranges(problem: MisfitProblem, best: dict[str, float], tolerance: float,
-                           client=None, progress: bool = True) -> pd.DataFrame:
+                           client: ClientSpec = None, progress: bool = True) -> pd.DataFrame:
     """Per input: ``best``, ``low``, ``high``, ``width`` (fraction of the box) and both solve statuses.
 
     A failed min/max solve keeps its status and leaves that end at the best value

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from pyomo.environ import Objective, SolverFactory, TerminationCondition, value
@@ -20,6 +21,10 @@ from pyomo.opt import SolverStatus
 from idaes_ml import parallel
 from idaes_ml.errors import SolveFailedError, SolverNotFoundError
 from idaes_ml.sampling import latin_hypercube
+
+if TYPE_CHECKING:
+    from idaes_ml.inverse.problem import DesignProblem, MisfitProblem, RangeProblem
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = ["StartResult", "MultistartResult", "solve_start", "multistart", "IPOPT_OPTIONS"]
 
@@ -98,8 +103,9 @@ def solve_start(job: tuple) -> StartResult:
     return out
 
 
-def multistart(problem, n_starts: int = 8, seed: int = 0, starts: list[dict] | None = None,
-               client=None, progress: bool = True, desc: str = "multistart") -> MultistartResult:
+def multistart(problem: MisfitProblem | RangeProblem | DesignProblem, n_starts: int = 8, seed: int = 0,
+               starts: list[dict] | None = None, client: ClientSpec = None, progress: bool = True,
+               desc: str = "multistart") -> MultistartResult:
     """Solve ``problem`` from ``starts`` (default: ``n_starts`` LHS points in its box)."""
     if starts is None:
         starts = latin_hypercube(problem.box(), n_starts, seed=seed).to_dict("records")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from tqdm.auto import tqdm
 from idaes_ml.errors import DataError
 from idaes_ml.metrics import as_frame, check_finite, r2_per_output
 from idaes_ml.nn.network import ScaledNetwork
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["MLPRegressor", "resolve_device"]
 
@@ -73,7 +77,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         curve_path: str | os.PathLike | None = None,
         positive_outputs: bool = False,
         n_threads: int | None = 1,
-    ):
+    ) -> None:
         self.hidden = hidden
         self.activation = activation
         self.learning_rate = learning_rate
@@ -98,7 +102,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
             raise DataError(f"{n} rows are too few for a validation fraction of {self.validation_fraction}")
         return order[n_val:], order[:n_val]
 
-    def fit(self, X, Y) -> "MLPRegressor":
+    def fit(self, X: pd.DataFrame | np.ndarray, Y: pd.DataFrame | np.ndarray) -> "MLPRegressor":
         """Train on inputs ``X`` and targets ``Y`` (DataFrames or 2-D arrays); returns self."""
         self._frames_ = isinstance(X, pd.DataFrame)
         X, Y = as_frame(X, prefix="x"), as_frame(Y, prefix="y")
@@ -171,7 +175,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
             raise RuntimeError("this MLPRegressor is not fitted yet; call fit(X, Y) first")
         return self.network_
 
-    def predict(self, X):
+    def predict(self, X: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:
         """Predictions for ``X``: a DataFrame when fitted on DataFrames, else an array."""
         net = self._check_fitted()
         if isinstance(X, pd.DataFrame):
@@ -181,13 +185,15 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         out = net.predict(X)
         return out if self._frames_ else out.to_numpy()
 
-    def r2_per_output(self, X, Y) -> pd.Series:
+    def r2_per_output(self, X: pd.DataFrame | np.ndarray, Y: pd.DataFrame | np.ndarray) -> pd.Series:
         """R² of each output column on ``(X, Y)``."""
         net = self._check_fitted()
         Y = as_frame(Y, labels=net.output_labels)
         check_finite(Y, "targets")
         return r2_per_output(Y, net.predict(X))
 
-    def score(self, X, Y, sample_weight=None) -> float:
+    def score(
+        self, X: pd.DataFrame | np.ndarray, Y: pd.DataFrame | np.ndarray, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Mean R² over the outputs (scikit-learn's ``score``)."""
         return float(self.r2_per_output(X, Y).mean())

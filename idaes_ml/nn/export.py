@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
@@ -28,6 +29,9 @@ from idaes_ml.errors import DataError, UnsupportedOnnxOpError
 from idaes_ml.io import atomic_write, write_json
 from idaes_ml.nn.metadata import NetworkMetadata, info_path, onnx_path
 from idaes_ml.nn.network import ScaledNetwork
+
+if TYPE_CHECKING:
+    from idaes_ml.nn.estimator import MLPRegressor
 
 __all__ = ["ExportResult", "export_onnx", "to_onnx_model", "OPSET"]
 
@@ -111,7 +115,7 @@ def onnx_parity(model: onnx.ModelProto, net: ScaledNetwork) -> tuple[float, floa
 
 
 def export_onnx(
-    model,
+    model: MLPRegressor | ScaledNetwork,
     directory: str | Path,
     name: str,
     input_bounds: dict[str, tuple[float, float]] | None = None,

@@ -183,11 +183,11 @@ class ScaledNetwork:
         fac_out = torch.as_tensor(self.output_factor, dtype=p.dtype, device=p.device)
         return self.module((x.to(p.dtype) - off_in) / fac_in) * fac_out + off_out
 
-    def check_domain(self, X, tolerance: float = 0.0) -> None:
+    def check_domain(self, X: pd.DataFrame | np.ndarray, tolerance: float = 0.0) -> None:
         """Raise :class:`OutOfDomainError` naming inputs outside ``input_bounds``."""
         check_domain(as_frame(X, labels=self.input_labels), self.input_bounds, tolerance)
 
-    def predict(self, X, check_domain: bool = False) -> pd.DataFrame:
+    def predict(self, X: pd.DataFrame | np.ndarray, check_domain: bool = False) -> pd.DataFrame:
         """Evaluate with torch on a DataFrame or 2-D array of unscaled inputs."""
         X = as_frame(X, labels=self.input_labels if isinstance(X, pd.DataFrame) else None)
         if X.shape[1] != len(self.input_labels):

@@ -96,11 +96,11 @@ class OnnxNetwork:
 
         return ort.InferenceSession(self.model.SerializeToString(), providers=["CPUExecutionProvider"])
 
-    def check_domain(self, X, tolerance: float = 0.0) -> None:
+    def check_domain(self, X: pd.DataFrame | np.ndarray, tolerance: float = 0.0) -> None:
         """Raise :class:`~idaes_ml.errors.OutOfDomainError` naming inputs outside the bounds."""
         check_domain(as_frame(X, labels=self.input_labels), self.input_bounds, tolerance)
 
-    def predict(self, X, check_domain: bool = False) -> pd.DataFrame:
+    def predict(self, X: pd.DataFrame | np.ndarray, check_domain: bool = False) -> pd.DataFrame:
         """Evaluate the network on unscaled inputs (DataFrame with the input labels or 2-D array)."""
         X = as_frame(X, labels=self.input_labels)
         check_finite(X, "prediction inputs")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,11 @@ from idaes_ml.errors import DataError
 from idaes_ml.operability.index import operability_index
 from idaes_ml.operability.polytopes import Polytope
 from idaes_ml.operability.sets import Region, grid_points
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["LTIStep", "FunctionStep", "NetworkStep", "DynamicResult", "lti_funnel", "sampled_funnel",
            "dynamic_operability"]
@@ -73,7 +79,7 @@ class LTIStep:
         """``(n_x, n_u, n_d, n_y)``."""
         return self.A.shape[0], self.B.shape[1], self.E.shape[1], self.C.shape[0]
 
-    def step(self, X, U, D):
+    def step(self, X: np.ndarray, U: np.ndarray, D: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """One step on rows: returns ``(X_next, Y)``."""
         D = np.zeros((X.shape[0], self.E.shape[1])) if D is None else D
         return X @ self.A.T + U @ self.B.T + D @ self.E.T, X @ self.C.T + U @ self.D.T + D @ self.F.T
@@ -86,7 +92,7 @@ class FunctionStep:
     fn: Callable
     sizes: tuple[int, int, int, int]
 
-    def step(self, X, U, D):
+    def step(self, X: np.ndarray, U: np.ndarray, D: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """One step on rows."""
         D = np.zeros((X.shape[0], self.sizes[2])) if D is None else D
         Xn, Y = self.fn(X, U, D)
@@ -97,8 +103,8 @@ class NetworkStep:
     """An exported network with inputs ``states + inputs + disturbances`` and outputs
     ``next_states + outputs`` (labels in the network's metadata)."""
 
-    def __init__(self, directory, name: str, states: Sequence[str], inputs: Sequence[str],
-                 next_states: Sequence[str], outputs: Sequence[str], disturbances: Sequence[str] = ()):
+    def __init__(self, directory: str | Path, name: str, states: Sequence[str], inputs: Sequence[str],
+                 next_states: Sequence[str], outputs: Sequence[str], disturbances: Sequence[str] = ()) -> None:
         from idaes_ml.nn import load_network
 
         self.net = load_network(directory, name)
@@ -110,7 +116,7 @@ class NetworkStep:
         self.next_states, self.outputs = list(next_states), list(outputs)
         self.sizes = (len(states), len(inputs), len(disturbances), len(outputs))
 
-    def step(self, X, U, D):
+    def step(self, X: np.ndarray, U: np.ndarray, D: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """One batched onnxruntime step."""
         import pandas as pd
 
@@ -130,8 +136,8 @@ class DynamicResult:
     robust: bool
 
 
-def lti_funnel(lti: LTIStep, x0, ais: Region, horizon: int, eds: Region | None = None,
-               d_nominal=None) -> list[Polytope | None]:
+def lti_funnel(lti: LTIStep, x0: ArrayLike, ais: Region, horizon: int, eds: Region | None = None,
+               d_nominal: ArrayLike | None = None) -> list[Polytope | None]:
     """Exact funnel of an LTI model by affine maps and Minkowski sums (robust when ``eds``)."""
     n, m, q, p = lti.sizes
     x0 = _vector(x0, n, "x0")
@@ -182,8 +188,8 @@ def _input_sequences(ais: Region, horizon: int, n_random: int, seed: int) -> np.
     return np.concatenate([held, switched, rand, bang])
 
 
-def sampled_funnel(model, x0, ais: Region, horizon: int, eds: Region | None = None,
-                   n_sequences: int = 200, seed: int = 0) -> list[Polytope | None]:
+def sampled_funnel(model: LTIStep | FunctionStep | NetworkStep, x0: ArrayLike, ais: Region, horizon: int,
+                   eds: Region | None = None, n_sequences: int = 200, seed: int = 0) -> list[Polytope | None]:
     """Funnel of a nonlinear step model: hulls of simulated input sequences (robust over EDS corners)."""
     n, m, q, p = model.sizes
     x0 = _vector(x0, n, "x0")
@@ -212,8 +218,8 @@ def sampled_funnel(model, x0, ais: Region, horizon: int, eds: Region | None = No
     return out
 
 
-def dynamic_operability(model, x0, ais: Region, dos: Region, horizon: int, eds: Region | None = None,
-                        **sampling) -> DynamicResult:
+def dynamic_operability(model: LTIStep | FunctionStep | NetworkStep, x0: ArrayLike, ais: Region, dos: Region,
+                        horizon: int, eds: Region | None = None, **sampling: int) -> DynamicResult:
     """Funnel, dOI(k) = mu(AOS^k ∩ DOS)/mu(DOS) and the first step after which dOI stays > 0."""
     if horizon < 0:
         raise DataError(f"horizon must be >= 0, got {horizon}")

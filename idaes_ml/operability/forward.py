@@ -17,6 +17,7 @@ Networks are evaluated in a single onnxruntime batch per scenario.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from idaes_ml import parallel
 from idaes_ml.errors import DataError
 from idaes_ml.operability.models import Evaluation, NetworkModel, OperabilityModel
 from idaes_ml.operability.sets import Region, grid_points
+
+if TYPE_CHECKING:
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = ["ForwardMap", "forward_map"]
 
@@ -74,7 +78,7 @@ def forward_map(
     resolution: int | list[int],
     eds: Region | None = None,
     eds_resolution: int = 2,
-    client=None,
+    client: ClientSpec = None,
     progress: bool = True,
 ) -> ForwardMap:
     """Evaluate ``model`` on a regular grid of ``ais`` for every scenario of ``eds``.

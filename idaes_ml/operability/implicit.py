@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
@@ -30,13 +31,16 @@ from pyomo.core.expr.visitor import identify_variables
 from idaes_ml.errors import DataError, SolveFailedError
 from idaes_ml.operability.models import PyomoModel
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = ["PyomoImplicit", "TorchImplicit", "ImplicitPath", "implicit_map", "snake_order"]
 
 
 class PyomoImplicit:
     """``F(u, w)`` from the active equality constraints of a Pyomo model (symbolic derivatives)."""
 
-    def __init__(self, model: pyo.ConcreteModel, independent: list, dependent: list):
+    def __init__(self, model: pyo.ConcreteModel, independent: list, dependent: list) -> None:
         self.model, self.u, self.w = model, list(independent), list(dependent)
         self.cons = [c for c in model.component_data_objects(pyo.Constraint, active=True, descend_into=True)
                      if c.equality]
@@ -83,12 +87,12 @@ class PyomoImplicit:
         """Current values of ``(u, w)`` in the model."""
         return (np.array([pyo.value(v) for v in self.u], float), np.array([pyo.value(v) for v in self.w], float))
 
-    def residual(self, u, w) -> np.ndarray:
+    def residual(self, u: np.ndarray, w: np.ndarray) -> np.ndarray:
         """``F(u, w)`` (body minus right-hand side of each equation)."""
         self._set(u, w)
         return np.array([pyo.value(c.body) - pyo.value(c.upper) for c in self.cons])
 
-    def jacobians(self, u, w) -> tuple[np.ndarray, np.ndarray]:
+    def jacobians(self, u: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(F_u, F_w)`` evaluated from the symbolic derivatives."""
         self._set(u, w)
         J = np.zeros((len(self.cons), len(self.u) + len(self.w)))
@@ -101,17 +105,17 @@ class PyomoImplicit:
 class TorchImplicit:
     """``F(u, w)`` as a torch function of two 1-D tensors (derivatives by autograd)."""
 
-    def __init__(self, fn: Callable, n_independent: int, n_dependent: int):
+    def __init__(self, fn: Callable, n_independent: int, n_dependent: int) -> None:
         self.fn, self.n_u, self.n_w = fn, n_independent, n_dependent
 
-    def residual(self, u, w) -> np.ndarray:
+    def residual(self, u: np.ndarray, w: np.ndarray) -> np.ndarray:
         """``F(u, w)``."""
         import torch
 
         with torch.no_grad():
             return self.fn(_t(u), _t(w)).reshape(-1).numpy()
 
-    def jacobians(self, u, w) -> tuple[np.ndarray, np.ndarray]:
+    def jacobians(self, u: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(F_u, F_w)`` by ``torch.autograd.functional.jacobian``."""
         import torch
 
@@ -156,8 +160,8 @@ def _newton(system, u, w, tol: float, max_iter: int) -> tuple[np.ndarray, int, b
     return w, max_iter, False
 
 
-def implicit_map(system, points, w0, method: str = "rk4", tol: float = 1e-8, substeps: int = 1,
-                 max_newton: int = 20) -> ImplicitPath:
+def implicit_map(system: PyomoImplicit | TorchImplicit, points: ArrayLike, w0: ArrayLike, method: str = "rk4",
+                 tol: float = 1e-8, substeps: int = 1, max_newton: int = 20) -> ImplicitPath:
     """Trace ``F(u, w) = 0`` through ``points`` (rows, visited in the given order).
 
     ``w0`` is a guess at the first point, corrected by Newton. Each move is split into

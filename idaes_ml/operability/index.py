@@ -49,7 +49,8 @@ def overlap_volume(achievable: Sequence[Polytope], desired: Polytope) -> float:
     return union_volume(clipped)
 
 
-def operability_index(achievable, desired: Region | Polytope) -> float:
+def operability_index(achievable: PairedPolytopes | Region | Polytope | Sequence[Polytope],
+                      desired: Region | Polytope) -> float:
     """OI of a desired set against an achievable union of polytopes (0..1)."""
     dpoly = desired.polytope if isinstance(desired, Region) else desired
     name = desired.name if isinstance(desired, Region) else "desired set"

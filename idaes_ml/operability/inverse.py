@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,11 @@ from idaes_ml import parallel
 from idaes_ml.errors import DataError
 from idaes_ml.operability.models import OperabilityModel, restore_values, snapshot_values, solve_status
 from idaes_ml.operability.sets import Region, grid_points
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = ["InverseResult", "inverse_map", "intensify", "solve_p3"]
 
@@ -66,7 +72,7 @@ class InverseResult:
         return self.table.loc[self.ok, list(self.output_labels)]
 
 
-def _p1_job(job) -> pd.DataFrame:
+def _p1_job(job: tuple) -> list[list]:
     model, ais_bounds, targets, scales, constraints, disturbance = job
     inst = model.build()
     opt = model.make_solver()
@@ -106,8 +112,8 @@ def _p1_job(job) -> pd.DataFrame:
 
 
 def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: int | list[int],
-                constraints: Callable | None = None, disturbance=None, client=None,
-                progress: bool = True) -> InverseResult:
+                constraints: Callable | None = None, disturbance: ArrayLike | None = None,
+                client: ClientSpec = None, progress: bool = True) -> InverseResult:
     """P1 over a ``resolution`` grid of the DOS; one job per grid row (Dask-able, warm-started).
 
     ``constraints(instance)`` may return extra Pyomo relations on ``instance.inputs`` /
@@ -177,8 +183,8 @@ def intensify(result: InverseResult, metrics: dict[str, Metric], requirement: Ca
     return pd.DataFrame(rows).set_index("metric")
 
 
-def solve_p3(model: OperabilityModel, ais: Region, dos: Region, resolution, metric: Metric,
-             requirement=None, **p1_options) -> pd.Series:
+def solve_p3(model: OperabilityModel, ais: Region, dos: Region, resolution: int | list[int], metric: Metric,
+             requirement: Callable | dict | None = None, **p1_options: Any) -> pd.Series:
     """P3 through its equivalence with P1 + P2: the intensified design for one metric."""
     res = inverse_map(model, ais, dos, resolution, **p1_options)
     return intensify(res, {"metric": metric}, requirement).iloc[0]

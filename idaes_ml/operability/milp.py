@@ -21,7 +21,9 @@ forward map and polytopes are rebuilt there, and the MILP is solved again.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
@@ -30,6 +32,10 @@ from idaes_ml.errors import DataError, SolveFailedError
 from idaes_ml.operability.forward import forward_map
 from idaes_ml.operability.multimodel import PairedPolytopes
 from idaes_ml.operability.sets import Region
+
+if TYPE_CHECKING:
+    from idaes_ml.operability.models import OperabilityModel
+    from idaes_ml.parallel import ClientSpec
 
 __all__ = ["MilpResult", "solve_milp", "brute_force", "multilayer_design"]
 
@@ -68,9 +74,14 @@ def _linear_data(pp, input_labels, output_labels, objective, dos):
     return cost, G, b
 
 
-def solve_milp(pp: PairedPolytopes, input_labels, output_labels, objective: dict[str, float],
-               dos, solver: str = "appsi_highs") -> MilpResult:
-    """Solve one layer of the MILP over ``pp``; raises SolveFailedError when infeasible."""
+def solve_milp(pp: PairedPolytopes, input_labels: Sequence[str], output_labels: Sequence[str],
+               objective: dict[str, float], dos: Region | dict[str, tuple[float, float]],
+               solver: str = "appsi_highs", mip_gap: float = 1e-9) -> MilpResult:
+    """Solve one layer of the MILP over ``pp``; raises SolveFailedError when infeasible.
+
+    ``mip_gap`` is the relative optimality gap (HiGHS's default, 1e-4, would let the
+    design sit 0.01 % off the best polytope); ``solver`` is an appsi MILP solver or ``cbc``.
+    """
     if len(pp) == 0:
         raise DataError("no polytopes to select from (empty or all-NaN forward map)")
     t0 = time.perf_counter()
@@ -87,6 +98,12 @@ def solve_milp(pp: PairedPolytopes, input_labels, output_labels, objective: dict
     from idaes_ml.solvers import require_solver
 
     opt = require_solver(solver)
+    if hasattr(opt, "config") and hasattr(opt.config, "mip_gap"):
+        opt.config.mip_gap = mip_gap
+    elif solver == "cbc":
+        opt.options["ratioGap"] = mip_gap
+    else:
+        raise DataError(f"solve_milp cannot set the MIP gap of solver '{solver}'; use appsi_highs or cbc")
     t1 = time.perf_counter()
     res = opt.solve(m, load_solutions=False)
     t2 = time.perf_counter()
@@ -107,7 +124,8 @@ def _result(pp, k, w, input_labels, output_labels, obj, status, solve_s, build_s
                       obj, k, status, solve_s, build_s)
 
 
-def brute_force(pp: PairedPolytopes, input_labels, output_labels, objective: dict[str, float], dos) -> MilpResult:
+def brute_force(pp: PairedPolytopes, input_labels: Sequence[str], output_labels: Sequence[str],
+                objective: dict[str, float], dos: Region | dict[str, tuple[float, float]]) -> MilpResult:
     """The same design by enumeration: one LP (scipy/HiGHS) per polytope, best one kept."""
     from scipy.optimize import linprog
 
@@ -126,8 +144,9 @@ def brute_force(pp: PairedPolytopes, input_labels, output_labels, objective: dic
                    time.perf_counter() - t0, 0.0)
 
 
-def multilayer_design(model, ais: Region, resolution: int, objective: dict[str, float], dos,
-                      layers: int = 3, shrink: float = 0.5, client=None, progress: bool = False) -> list[MilpResult]:
+def multilayer_design(model: OperabilityModel, ais: Region, resolution: int, objective: dict[str, float],
+                      dos: Region | dict[str, tuple[float, float]], layers: int = 3, shrink: float = 0.5,
+                      client: ClientSpec = None, progress: bool = False) -> list[MilpResult]:
     """Zoom-in refinement: solve, shrink the input box around the design by ``shrink``, repeat."""
     if not 0 < shrink < 1:
         raise DataError(f"shrink must be in (0, 1), got {shrink}")

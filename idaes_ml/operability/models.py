@@ -19,12 +19,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.errors import PyomoException
 
 from idaes_ml.errors import DataError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from numpy.typing import ArrayLike
+    from pyomo.core.base.block import BlockData
+
+    from idaes_ml.solvers.discovery import PyomoSolver
 
 __all__ = ["Evaluation", "OperabilityModel", "FunctionModel", "PyomoModel", "NetworkModel", "PyomoInstance"]
 
@@ -59,7 +68,7 @@ class OperabilityModel:
     output_labels: tuple[str, ...]
     disturbance_labels: tuple[str, ...] = ()
 
-    def evaluate(self, inputs, disturbances=None) -> Evaluation:
+    def evaluate(self, inputs: ArrayLike, disturbances: ArrayLike | None = None) -> Evaluation:
         """Outputs for every row of ``inputs`` (and of ``disturbances``, broadcast if one row)."""
         U, D = self._check(inputs, disturbances)
         return self._evaluate(U, D)
@@ -110,7 +119,7 @@ class FunctionModel(OperabilityModel):
     """
 
     def __init__(self, fn: Callable, inputs: Sequence[str], outputs: Sequence[str],
-                 disturbances: Sequence[str] = (), vectorized: bool = False):
+                 disturbances: Sequence[str] = (), vectorized: bool = False) -> None:
         self.fn = fn
         self.input_labels = tuple(inputs)
         self.output_labels = tuple(outputs)
@@ -167,7 +176,7 @@ class PyomoModel(OperabilityModel):
 
     def __init__(self, builder: Callable, inputs: Sequence[str], outputs: Sequence[str],
                  disturbances: Sequence[str] = (), solver: str = "ipopt",
-                 solver_options: dict | None = None, initialize: Callable | None = None):
+                 solver_options: dict | None = None, initialize: Callable | None = None) -> None:
         self.builder = builder
         self.input_labels = tuple(inputs)
         self.output_labels = tuple(outputs)
@@ -186,7 +195,7 @@ class PyomoModel(OperabilityModel):
             self.initialize(built)
         return built
 
-    def make_solver(self):
+    def make_solver(self) -> PyomoSolver:
         """The configured Pyomo solver (raises SolverNotFoundError when unavailable)."""
         from idaes_ml.solvers import require_solver
 
@@ -219,7 +228,7 @@ class PyomoModel(OperabilityModel):
         return self
 
 
-def solve_status(opt, model, tee: bool = False) -> str:
+def solve_status(opt: PyomoSolver, model: pyo.ConcreteModel, tee: bool = False) -> str:
     """Solve and return ``"ok"`` or the termination condition (never raises on failure)."""
     try:
         res = opt.solve(model, tee=tee, load_solutions=False)
@@ -248,12 +257,12 @@ def _set(variables, values) -> None:
         v.set_value(float(x), skip_validation=True)
 
 
-def snapshot_values(model) -> dict:
+def snapshot_values(model: BlockData) -> dict:
     """Current values of every variable of ``model`` (to restore after a failed solve)."""
     return {id(v): v.value for v in model.component_data_objects(pyo.Var, descend_into=True)}
 
 
-def restore_values(model, snap: dict) -> None:
+def restore_values(model: BlockData, snap: dict) -> None:
     """Put back the values of the free variables saved by :func:`snapshot_values`."""
     for v in model.component_data_objects(pyo.Var, descend_into=True):
         if not v.fixed and id(v) in snap:
@@ -267,7 +276,8 @@ class NetworkModel(OperabilityModel):
     in Pyomo with OMLT (``formulation`` as in :class:`idaes_ml.surrogate.OnnxSurrogate`).
     """
 
-    def __init__(self, directory, name: str, formulation: str = "full_space", solver: str = "ipopt"):
+    def __init__(self, directory: str | Path, name: str, formulation: str = "full_space",
+                 solver: str = "ipopt") -> None:
         from idaes_ml.nn import load_network
 
         self.directory, self.name = str(directory), name

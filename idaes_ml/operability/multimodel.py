@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from idaes_ml.errors import DataError
 from idaes_ml.operability.polytopes import Polytope
+
+if TYPE_CHECKING:
+    from idaes_ml.operability.forward import ForwardMap
 
 __all__ = ["PairedPolytopes", "grid_simplices"]
 
@@ -64,7 +68,8 @@ class PairedPolytopes:
         return len(self.inputs)
 
     @classmethod
-    def from_grid(cls, inputs: np.ndarray, outputs: np.ndarray, shape, kind: str = "simplex") -> PairedPolytopes:
+    def from_grid(cls, inputs: np.ndarray, outputs: np.ndarray, shape: tuple[int, ...],
+                  kind: str = "simplex") -> PairedPolytopes:
         """Pair the grid's simplices (or cells) with the hulls of their images."""
         U, Y = np.asarray(inputs, float), np.asarray(outputs, float)
         if U.shape[0] != Y.shape[0] or U.shape[0] != int(np.prod(shape)):
@@ -76,6 +81,6 @@ class PairedPolytopes:
                    int((~good).sum()), kind)
 
     @classmethod
-    def from_forward_map(cls, fm, scenario: int = 0, kind: str = "simplex") -> PairedPolytopes:
+    def from_forward_map(cls, fm: ForwardMap, scenario: int = 0, kind: str = "simplex") -> PairedPolytopes:
         """Paired polytopes of one scenario of a :class:`~idaes_ml.operability.forward.ForwardMap`."""
         return cls.from_grid(fm.inputs, fm.outputs[scenario], fm.shape, kind)

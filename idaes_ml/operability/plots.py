@@ -10,7 +10,9 @@ first two coordinates of the vertices.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -20,6 +22,13 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 
 from idaes_ml.plotting import save_figure  # noqa: E402
+
+if TYPE_CHECKING:
+    from idaes_ml.operability.dynamic import DynamicResult
+    from idaes_ml.operability.implicit import ImplicitPath
+    from idaes_ml.operability.inverse import InverseResult
+    from idaes_ml.operability.multimodel import PairedPolytopes
+    from idaes_ml.operability.sets import Region
 
 __all__ = ["plot_paired_polytopes", "plot_inverse", "plot_implicit_path", "plot_funnel"]
 
@@ -42,8 +51,8 @@ def _region(ax, region, color, label) -> None:
         ax.autoscale_view()
 
 
-def plot_paired_polytopes(pp, input_labels, output_labels, path: str | os.PathLike, dos=None,
-                          title: str | None = None) -> Path:
+def plot_paired_polytopes(pp: PairedPolytopes, input_labels: Sequence[str], output_labels: Sequence[str],
+                          path: str | os.PathLike, dos: Region | None = None, title: str | None = None) -> Path:
     """AIS with its simplices beside the AOS polytopes they map to, DOS overlaid."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
     colors = plt.cm.viridis(np.linspace(0, 1, max(len(pp), 1)))
@@ -63,7 +72,8 @@ def plot_paired_polytopes(pp, input_labels, output_labels, path: str | os.PathLi
     return save_figure(fig, path)
 
 
-def plot_inverse(result, path: str | os.PathLike, ais=None, dos=None) -> Path:
+def plot_inverse(result: InverseResult, path: str | os.PathLike, ais: Region | None = None,
+                 dos: Region | None = None) -> Path:
     """DIS* in the input plane; DOS targets and achieved DOS* in the output plane."""
     t = result.table
     ok = result.ok
@@ -87,7 +97,8 @@ def plot_inverse(result, path: str | os.PathLike, ais=None, dos=None) -> Path:
     return save_figure(fig, path)
 
 
-def plot_implicit_path(ip, independent_labels, dependent_labels, path: str | os.PathLike) -> Path:
+def plot_implicit_path(ip: ImplicitPath, independent_labels: Sequence[str], dependent_labels: Sequence[str],
+                       path: str | os.PathLike) -> Path:
     """Traced grid in both spaces, points coloured by Newton iterations of the corrector."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
     a.plot(ip.independent[:, 0], ip.independent[:, 1], "-", lw=0.5, c="grey")
@@ -103,7 +114,8 @@ def plot_implicit_path(ip, independent_labels, dependent_labels, path: str | os.
     return save_figure(fig, path)
 
 
-def plot_funnel(result, path: str | os.PathLike, dos=None, output_labels=("y1", "y2")) -> Path:
+def plot_funnel(result: DynamicResult, path: str | os.PathLike, dos: Region | None = None,
+                output_labels: Sequence[str] = ("y1", "y2")) -> Path:
     """The achievable output funnel along the step axis, slices coloured by dOI(k)."""
     cmap = plt.cm.viridis
     fig = plt.figure(figsize=(6.5, 5))

@@ -15,11 +15,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from idaes_ml.errors import DataError
 from idaes_ml.operability.polytopes import Polytope
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["Region", "grid_points"]
 
@@ -61,12 +65,12 @@ class Region:
         return cls(tuple(bounds), Polytope.box(lo, hi), name)
 
     @classmethod
-    def from_vertices(cls, labels: Sequence[str], vertices, name: str = "set") -> Region:
+    def from_vertices(cls, labels: Sequence[str], vertices: ArrayLike, name: str = "set") -> Region:
         """The convex hull of ``vertices`` (rows) over ``labels``."""
         return cls(tuple(labels), Polytope(np.asarray(vertices, float)), name)
 
     @classmethod
-    def from_halfspaces(cls, labels: Sequence[str], A, b, name: str = "set") -> Region:
+    def from_halfspaces(cls, labels: Sequence[str], A: np.ndarray, b: np.ndarray, name: str = "set") -> Region:
         """The polytope ``{x: A x <= b}``; an empty one raises DataError."""
         poly = Polytope.from_halfspaces(A, b)
         if poly is None:
@@ -109,7 +113,7 @@ class Region:
         return pts[self.polytope.contains(pts)] if self.polytope.is_full_dimensional else pts
 
 
-def grid_points(lower, upper, resolution: int | Sequence[int]) -> np.ndarray:
+def grid_points(lower: ArrayLike, upper: ArrayLike, resolution: int | Sequence[int]) -> np.ndarray:
     """Rows of a regular grid over the box ``[lower, upper]`` in C order."""
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
     res = np.broadcast_to(np.asarray(resolution, int), lower.shape)

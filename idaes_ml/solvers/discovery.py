@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from idaes_ml.errors import SolverNotFoundError
 from idaes_ml.solvers import install as _install
+
+if TYPE_CHECKING:
+    from pyomo.contrib.appsi.base import LegacySolverInterface
+    from pyomo.contrib.solver.common.base import LegacySolverWrapper
+    from pyomo.opt.base.solvers import OptSolver
+
+    #: What ``SolverFactory`` returns for the solvers used here (all with the legacy ``solve`` API):
+    #: shell solvers (ipopt, cbc), ``ipopt_v2`` and ``appsi_highs``.
+    PyomoSolver = OptSolver | LegacySolverWrapper | LegacySolverInterface
 
 #: Pyomo solver name -> executable our installer provides (None: Python package).
 SOLVERS = {"ipopt": "ipopt", "ipopt_v2": "ipopt", "cbc": "cbc", "appsi_highs": None}
@@ -105,7 +115,7 @@ def cli_solvers(install: bool = True) -> int:
     return 0 if ipopt.available else 1
 
 
-def require_solver(name: str, **options):
+def require_solver(name: str, **options: str | int | float) -> PyomoSolver:
     """``SolverFactory(name)`` if usable (installing our launchers once if needed).
 
     Raises SolverNotFoundError naming the solver and how to install it.

@@ -94,7 +94,7 @@ def _bounds(lines: list[str]) -> tuple[np.ndarray, np.ndarray]:
 class _Reader:
     """Prefix-notation expression reader over the lines of an .nl file."""
 
-    def __init__(self, lines: list[str], x: ca.SX, n_var: int):
+    def __init__(self, lines: list[str], x: ca.SX, n_var: int) -> None:
         self.lines, self.pos, self.x, self.n_var = lines, 0, x, n_var
         self.defined: dict[int, ca.SX] = {}
 

@@ -16,6 +16,7 @@ Softplus is available whatever defaults the installed OMLT/IDAES versions use.
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from omlt.neuralnet import (
@@ -39,6 +40,11 @@ from omlt.neuralnet.layer import DenseLayer
 from omlt.neuralnet.layers.partition_based import default_partition_split_func
 from pyomo.environ import Var
 from pyomo.util.calc_var_value import calculate_variable_from_constraint
+
+if TYPE_CHECKING:
+    from omlt import OffsetScaling
+    from omlt.block import OmltBlockData
+    from omlt.neuralnet import NetworkDefinition
 
 FORMULATIONS = ("full_space", "reduced_space", "relu_bigm", "relu_complementarity", "relu_partition")
 SMOOTH_ACTIVATIONS = frozenset({"tanh", "sigmoid", "softplus"})
@@ -83,8 +89,13 @@ def check_formulation(name: str, activations: list[str]) -> None:
         )
 
 
-def make_formulation(name: str, net, partition_splits: int = 2):
-    """OMLT formulation object ``name`` for NetworkDefinition ``net`` (activations checked)."""
+def make_formulation(
+    name: str, net: NetworkDefinition, partition_splits: int = 2
+) -> FullSpaceNNFormulation | ReducedSpaceNNFormulation | ReluPartitionFormulation:
+    """OMLT formulation object ``name`` for NetworkDefinition ``net`` (activations checked).
+
+    The relu_bigm and relu_complementarity formulations subclass ``FullSpaceNNFormulation``.
+    """
     check_formulation(name, [layer.activation for layer in net.layers if isinstance(layer, DenseLayer)])
     if name == "full_space":
         return FullSpaceNNFormulation(net, activation_constraints=_SMOOTH_CONSTRAINTS)
@@ -97,7 +108,7 @@ def make_formulation(name: str, net, partition_splits: int = 2):
     return ReluPartitionFormulation(net, split_func=partial(default_partition_split_func, n=partition_splits))
 
 
-def layer_values(net, x_scaled: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def layer_values(net: NetworkDefinition, x_scaled: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Pre-activation and output values ``(zhat, z)`` of each dense layer at scaled input ``x``."""
     z = np.asarray(x_scaled, dtype=float)
     values = []
@@ -120,7 +131,8 @@ def _set(var, value: float) -> None:
     var.set_value(float(value), skip_validation=True)
 
 
-def initialize_formulation(nn_block, net, x_scaled: np.ndarray, scaler) -> None:
+def initialize_formulation(nn_block: OmltBlockData, net: NetworkDefinition, x_scaled: np.ndarray,
+                           scaler: OffsetScaling) -> None:
     """Set every OMLT variable of ``nn_block`` to the network's values at scaled input ``x``.
 
     ``nn_block`` must have been built from ``net`` (its layer blocks are indexed

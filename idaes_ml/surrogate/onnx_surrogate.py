@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,10 @@ from idaes_ml.nn import NetworkMetadata, OnnxNetwork, info_path, load_network, o
 from idaes_ml.sampling import outside_bounds
 from idaes_ml.surrogate.formulations import check_formulation, initialize_formulation, make_formulation
 from idaes_ml.surrogate.onnx_checks import check_onnx, io_sizes, normalize_onnx
+
+if TYPE_CHECKING:
+    from idaes.core.surrogate.surrogate_block import SurrogateBlockData
+    from omlt.neuralnet import NetworkDefinition
 
 _FORMAT = "idaes_ml.OnnxSurrogate"
 
@@ -50,7 +54,8 @@ class OnnxSurrogate(SurrogateBase):
             outside them (ReLU formulations always bound the inputs: big-M needs it).
     """
 
-    def __init__(self, network: OnnxNetwork, formulation: str = "full_space", enforce_bounds: bool = False):
+    def __init__(self, network: OnnxNetwork, formulation: str = "full_space",
+                 enforce_bounds: bool = False) -> None:
         model = normalize_onnx(network.model)
         self.activations = check_onnx(model)
         n_in, n_out = io_sizes(model)
@@ -88,12 +93,12 @@ class OnnxSurrogate(SurrogateBase):
         return {i: tuple(float((b - m.input_offset[i]) / m.input_factor[i])
                          for b in m.input_bounds[k]) for i, k in enumerate(m.input_labels)}
 
-    def network_definition(self, bounded: bool):
+    def network_definition(self, bounded: bool) -> NetworkDefinition:
         """A fresh OMLT NetworkDefinition of the normalised graph (scaled bounds if ``bounded``)."""
         return load_onnx_neural_network(self.network.model, scaling_object=self.omlt_scaling(),
                                         input_bounds=self.scaled_input_bounds() if bounded else None)
 
-    def populate_block(self, block, additional_options=None) -> None:
+    def populate_block(self, block: SurrogateBlockData, additional_options: dict | None = None) -> None:
         """Build the OMLT formulation on ``block.nn`` and tie it to the SurrogateBlock variables.
 
         ``additional_options`` (from ``build_model`` keyword arguments) may hold
@@ -119,7 +124,7 @@ class OnnxSurrogate(SurrogateBase):
         block.input_surrogate_ties = _ties(self.input_labels(), inputs, block.nn.inputs, in_pos)
         block.output_surrogate_ties = _ties(self.output_labels(), outputs, block.nn.outputs, out_pos)
 
-    def initialize_block(self, block, inputs: dict[str, float] | None = None) -> pd.Series:
+    def initialize_block(self, block: SurrogateBlockData, inputs: dict[str, float] | None = None) -> pd.Series:
         """Set the block's network variables (all layers) consistently from input values.
 
         ``inputs`` defaults to the current values of the block's input variables;
@@ -176,7 +181,7 @@ class OnnxSurrogate(SurrogateBase):
         }, strm)
 
     @classmethod
-    def load(cls, strm_or_directory, name: str | None = None, formulation: str | None = None,
+    def load(cls, strm_or_directory: IO[str] | str | Path, name: str | None = None, formulation: str | None = None,
              enforce_bounds: bool | None = None) -> "OnnxSurrogate":
         """Load from a stream written by :meth:`save`, or from ``(directory, name)`` files."""
         if name is not None:

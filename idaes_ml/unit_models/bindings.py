@@ -16,8 +16,14 @@ A binding names one variable at one time point:
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from idaes.core.util.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from idaes.core.base.property_base import StateBlockData
+    from pyomo.core.base.var import Var, VarData
 
 _PATTERN = re.compile(r"^\s*(?:(?P<owner>\w+)\.)?(?P<var>\w+)\s*(?:\[(?P<index>[^\]]*)\])?\s*$")
 
@@ -37,14 +43,14 @@ def parse_binding(text: str, outlets: list[str]) -> tuple[str | None, str, tuple
     return owner, match["var"], index
 
 
-def index_key(index) -> tuple[str, ...]:
+def index_key(index: str | int | float | tuple | None) -> tuple[str, ...]:
     """Index of a component as a tuple of strings (``None`` -> ``()``), as bindings spell it."""
     if index is None:
         return ()
     return tuple(str(i) for i in (index if isinstance(index, tuple) else (index,)))
 
 
-def select(var, index: tuple[str, ...], text: str):
+def select(var: Var, index: tuple[str, ...], text: str) -> VarData:
     """The VarData of (time-sliced) ``var`` whose index prints as ``index``."""
     if not var.is_indexed():
         if index:
@@ -58,7 +64,7 @@ def select(var, index: tuple[str, ...], text: str):
                              f"valid indices: {choices}")
 
 
-def state_var(state_block, name: str, index: tuple[str, ...], text: str):
+def state_var(state_block: StateBlockData, name: str, index: tuple[str, ...], text: str) -> VarData:
     """State variable ``name[index]`` of one state block (StateBlockData)."""
     state_vars = state_block.define_state_vars()
     if name not in state_vars:
@@ -67,7 +73,7 @@ def state_var(state_block, name: str, index: tuple[str, ...], text: str):
     return select(state_vars[name], index, text)
 
 
-def check_labels(kind: str, configured, expected: list[str]) -> None:
+def check_labels(kind: str, configured: Collection[str], expected: list[str]) -> None:
     """Raise ConfigurationError naming network labels missing from / unknown to the unit config."""
     missing = [k for k in expected if k not in configured]
     extra = [k for k in configured if k not in expected]

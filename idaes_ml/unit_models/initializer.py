@@ -11,8 +11,15 @@ final Ipopt solve of the unit converges at once.  With
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import idaes.logger as idaeslog
 from idaes.core.initialization import ModularInitializerBase
+
+if TYPE_CHECKING:
+    from pyomo.opt import SolverResults
+
+    from idaes_ml.unit_models.surrogate_unit import SurrogateUnitData
 
 __all__ = ["SurrogateUnitInitializer"]
 
@@ -20,7 +27,7 @@ __all__ = ["SurrogateUnitInitializer"]
 class SurrogateUnitInitializer(ModularInitializerBase):
     """IDAES Initializer: inlet properties, network evaluation (onnxruntime), outlet properties, solve."""
 
-    def initialize_main_model(self, model, **kwargs):
+    def initialize_main_model(self, model: SurrogateUnitData, **kwargs: Any) -> SolverResults:
         """Initialize ``model`` (a SurrogateUnit) whose inlet state has been fixed by the caller."""
         if model.full_properties:
             self.get_submodel_initializer(model.properties_in).initialize(model.properties_in)

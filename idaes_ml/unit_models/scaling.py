@@ -9,14 +9,20 @@ scaling factor ``1 / (|o| + f)``.  Both IDAES scaling interfaces are provided:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pyomo.common.collections import ComponentMap
 from pyomo.environ import Var
 
 import idaes.core.util.scaling as iscale
 from idaes.core.scaling import CustomScalerBase
 
+if TYPE_CHECKING:
+    from idaes_ml.surrogate import OnnxSurrogate
+    from idaes_ml.unit_models.surrogate_unit import SurrogateUnitData
 
-def output_scaling_factors(surrogate) -> dict[str, float]:
+
+def output_scaling_factors(surrogate: OnnxSurrogate) -> dict[str, float]:
     """``{output label: 1 / (|offset| + factor)}`` from the surrogate's output scaler."""
     m = surrogate.network.metadata
     return {k: 1.0 / (abs(float(o)) + abs(float(f)))
@@ -33,7 +39,7 @@ def _scaled_items(unit):
                 yield var, ties[label] if i == 0 else None, factors[label]
 
 
-def set_legacy_scaling(unit) -> None:
+def set_legacy_scaling(unit: SurrogateUnitData) -> None:
     """Set ``iscale`` factors of the unit's predicted outlet variables and network ties."""
     for var, tie, sf in _scaled_items(unit):
         iscale.set_scaling_factor(var, sf, overwrite=True)
@@ -44,7 +50,8 @@ def set_legacy_scaling(unit) -> None:
 class SurrogateUnitScaler(CustomScalerBase):
     """Scaler for SurrogateUnit (new IDAES scaling API)."""
 
-    def variable_scaling_routine(self, model, overwrite: bool = False, submodel_scalers: ComponentMap = None):
+    def variable_scaling_routine(self, model: SurrogateUnitData, overwrite: bool = False,
+                                 submodel_scalers: ComponentMap | None = None) -> None:
         """Predicted outlet variables from the network, other outlet variables copied from the inlet.
 
         As with IDAES's own units, the inlet state's scaling (flows in particular) is the user's to set.
@@ -68,7 +75,8 @@ class SurrogateUnitScaler(CustomScalerBase):
             if sf is not None and twin is not None:
                 self.set_variable_scaling_factor(twin, sf, overwrite=False)
 
-    def constraint_scaling_routine(self, model, overwrite: bool = False, submodel_scalers: ComponentMap = None):
+    def constraint_scaling_routine(self, model: SurrogateUnitData, overwrite: bool = False,
+                                   submodel_scalers: ComponentMap | None = None) -> None:
         """Scale state-block constraints, the network ties and the outlet rules by nominal value."""
         for block in [model.properties_in] + [getattr(model, f"{o}_state") for o in model.config.outlet_list]:
             self.call_submodel_scaler_method(block, method="constraint_scaling_routine",

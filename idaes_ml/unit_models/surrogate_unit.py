@@ -32,6 +32,8 @@ training bounds (:func:`report_domain` for one unit).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pyomo.common.config import Bool, ConfigBlock, ConfigValue, In
 from pyomo.environ import Block, Constraint, Var, check_optimal_termination, value
 from pyomo.environ import units as pyunits
@@ -49,6 +51,9 @@ from idaes_ml.surrogate import OnnxSurrogate, check_formulation
 from idaes_ml.unit_models.bindings import check_labels, index_key, parse_binding, select, state_var
 from idaes_ml.unit_models.initializer import SurrogateUnitInitializer
 from idaes_ml.unit_models.scaling import SurrogateUnitScaler, output_scaling_factors, set_legacy_scaling
+
+if TYPE_CHECKING:
+    from pyomo.core.base.block import BlockData
 
 __all__ = ["OUTLET_RULES", "PROPERTY_EQUATIONS", "SurrogateUnit", "SurrogateUnitData", "SurrogateUnitInitializer",
            "report_domain", "units_out_of_domain"]
@@ -306,7 +311,8 @@ class SurrogateUnitData(UnitModelBlockData):
                 if rule != "fixed":
                     self._ref_at((outlet, name, index), t).set_value(self._rule_value(t, key), skip_validation=True)
 
-    def initialize_build(self, state_args=None, outlvl=idaeslog.NOTSET, solver=None, optarg=None):
+    def initialize_build(self, state_args: dict | None = None, outlvl: int = idaeslog.NOTSET,
+                         solver: str | None = None, optarg: dict | None = None) -> None:
         """Hold the inlet, evaluate the network with onnxruntime, set outlets and layers, solve, release.
 
         With ``property_equations='state_only'`` the state blocks have no equations to initialize.
@@ -335,7 +341,7 @@ class SurrogateUnitData(UnitModelBlockData):
             raise InitializationError(f"{self.name} failed to initialize: {results.solver.termination_condition}")
         init_log.info(f"Initialization complete: {idaeslog.condition(results)}")
 
-    def report_domain(self, t=None) -> dict[str, tuple[float, float, float]]:
+    def report_domain(self, t: float | None = None) -> dict[str, tuple[float, float, float]]:
         """``{label: (value, low, high)}`` for network inputs outside the training bounds at ``t``."""
         t = self.flowsheet().time.first() if t is None else t
         row = {k: self._ref_at(ref, t).value for k, ref in self._input_refs.items()}
@@ -346,7 +352,7 @@ class SurrogateUnitData(UnitModelBlockData):
         super().calculate_scaling_factors()
         set_legacy_scaling(self)
 
-    def output_vars(self, t) -> dict:
+    def output_vars(self, t: float) -> dict:
         """``{label: [VarData, ...]}`` of the outlet variables each output is bound to at ``t``."""
         return {k: [self._ref_at(r, t) for r in refs] for k, refs in self._output_refs.items()}
 
@@ -362,12 +368,12 @@ class SurrogateUnitData(UnitModelBlockData):
         return create_stream_table_dataframe(ports, time_point=time_point)
 
 
-def report_domain(unit) -> dict[str, tuple[float, float, float]]:
+def report_domain(unit: SurrogateUnitData) -> dict[str, tuple[float, float, float]]:
     """Network inputs of SurrogateUnit ``unit`` outside the training bounds at its current point."""
     return unit.report_domain()
 
 
-def units_out_of_domain(flowsheet) -> dict[str, dict[str, tuple[float, float, float]]]:
+def units_out_of_domain(flowsheet: BlockData) -> dict[str, dict[str, tuple[float, float, float]]]:
     """``{unit name: report_domain(unit)}`` for every SurrogateUnit of ``flowsheet`` that is outside."""
     found = {u.name: u.report_domain() for u in flowsheet.component_data_objects(Block, descend_into=True)
              if isinstance(u, SurrogateUnitData)}
