@@ -31,6 +31,7 @@ def test_network_size_topology_and_bypass():
     small = CSTRNetwork(2, 2)
     X = small.initial_state() + np.arange(4)[:, None] * 0.01
     d = Disturbance(offline={0})
+    assert isinstance(d.offline, frozenset) and hash(d) == hash(Disturbance(offline=[0]))
     inl = small.inlets(X, d)
     assert inl[1] == pytest.approx([d.cA0, 0.0, d.T0])  # reactor 1 fed directly: reactor 0 bypassed
     assert inl[3] == pytest.approx(X[2, :3])

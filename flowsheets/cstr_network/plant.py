@@ -53,10 +53,11 @@ class Disturbance:
     F_total: float | None = None  # L/h supply; None = nominal for the network size
     offline: frozenset[int] = field(default_factory=frozenset)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "offline", frozenset(int(r) for r in self.offline))  # any iterable -> hashable
+
     def with_(self, **changes: float | Iterable[int] | None) -> "Disturbance":
         """A copy with some fields changed."""
-        if "offline" in changes:
-            changes["offline"] = frozenset(int(r) for r in changes["offline"])
         return replace(self, **changes)
 
 
