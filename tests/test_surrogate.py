@@ -162,6 +162,7 @@ def exports(tmp_path_factory):
     return tmp
 
 
+@pytest.mark.filterwarnings("ignore:.*LeafSpec.*:FutureWarning")  # torch's dynamo exporter, not ours
 @pytest.mark.parametrize(("name", "idaes_error"), [
     ("static_tanh", KeyError),        # static batch dim [1, 2] -> KeyError (0, 0) in populate_block
     ("matmul_add_sigmoid", KeyError),  # [1, 1, 2] input: MatMul + Add(bias, .) -> KeyError (0, 0, 0)
