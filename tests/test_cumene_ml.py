@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pytest
 import torch
+from idaes.core.util.diagnostics_tools.diagnostics_toolbox import DiagnosticsToolbox
 from idaes.core.util.exceptions import ConfigurationError
 from idaes.core.util.model_statistics import degrees_of_freedom
 
@@ -85,6 +86,7 @@ def test_surrogate_flowsheet_eo_reproduces_training_points(trained, tmp_path):
         k = kpis(stream_values(m))
         for name in ("cumene_flow", "cumene_purity", "benzene_recycle"):
             assert k[name] == pytest.approx(truth.iloc[i][name], rel=0.05), name
+    DiagnosticsToolbox(m).assert_no_structural_warnings()  # units consistent, no singular structure
 
 
 def test_network_stream_mismatch_is_named(trained, tmp_path):

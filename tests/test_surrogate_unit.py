@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 import pytest
 from idaes.core import FlowsheetBlock
 from idaes.core.solvers import get_solver
+from idaes.core.util.diagnostics_tools.diagnostics_toolbox import DiagnosticsToolbox
 from idaes.core.util.exceptions import ConfigurationError
 from idaes.core.util.model_statistics import degrees_of_freedom
 from idaes.models.properties.modular_properties.base.generic_property import GenericParameterBlock
@@ -131,6 +132,17 @@ def test_hybrid_flowsheet_solves_and_matches_network(flash_net, formulation, pro
     assert pyo.value(f.liq_outlet.flow_mol[0] + f.vap_outlet.flow_mol[0]) == pytest.approx(2.2)
 
 
+
+@pytest.mark.parametrize("formulation", ["full_space", "reduced_space"])
+def test_diagnostics_toolbox_finds_no_structural_issues(flash_net, formulation):
+    """Unit-consistent ties between the network and the streams; no singular structure."""
+    m = hybrid_flowsheet(flash_net, formulation)
+    set_feeds(m)
+    initialize_sequential(m)
+    pyo.assert_optimal_termination(get_solver().solve(m))
+    DiagnosticsToolbox(m).assert_no_structural_warnings()
+
+
 def test_scaling_from_output_scaler(flash_net):
     m = hybrid_flowsheet(flash_net)
     meta = flash_net.network.metadata
@@ -177,8 +189,9 @@ def test_single_outlet_unit_variables_and_specs(flash_net, tmp_path):
     m.fs.unit = SurrogateUnit(property_package=m.fs.props, surrogate=(tmp_path, "heat"), formulation="reduced_space",
                               inputs={"T_in": "temperature", "Q": "heat_duty", "eff": "efficiency"},
                               outputs={"T_out": "temperature"}, outlet_rules={"pressure": "fixed"},
-                              unit_variables={"efficiency": {"bounds": (0, 1), "initialize": 0.8}})
+                              unit_variables={"efficiency": {"bounds": (0.5, 1)}})
     u = m.fs.unit
+    assert u.efficiency[0].value == 0.5  # no initialize given: 0 moved into the bounds
     # inlet state + heat_duty + efficiency; with the outlet pressure fixed and no property
     # equations (state_only) the inlet pressure enters no equation of the unit
     assert degrees_of_freedom(u) == 4 + 2

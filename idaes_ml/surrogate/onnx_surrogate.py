@@ -26,6 +26,7 @@ import pandas as pd
 from omlt import OffsetScaling, OmltBlock
 from omlt.io import load_onnx_neural_network
 from pyomo.environ import Constraint
+from pyomo.environ import units as pyunits
 from idaes.core.surrogate.base.surrogate_base import SurrogateBase
 
 from idaes_ml.errors import DataError, MetadataError
@@ -38,6 +39,7 @@ from idaes_ml.surrogate.onnx_checks import check_onnx, io_sizes, normalize_onnx
 if TYPE_CHECKING:
     from idaes.core.surrogate.surrogate_block import SurrogateBlockData
     from omlt.neuralnet import NetworkDefinition
+    from pyomo.core.expr.relational_expr import EqualityExpression
 
 _FORMAT = "idaes_ml.OnnxSurrogate"
 
@@ -202,5 +204,14 @@ class OnnxSurrogate(SurrogateBase):
 
 
 def _ties(labels: list[str], outer: dict, nn_vars, position: dict[str, int]) -> Constraint:
-    """Constraint ``outer[label] == nn_vars[position[label]]`` for every label."""
-    return Constraint(labels, rule=lambda b, k: outer[k] == nn_vars[position[k]])
+    """Constraint ``outer[label] == nn_vars[position[label]]`` for every label, in ``outer``'s units.
+
+    The network's variables are dimensionless numbers in the units of the variables they
+    were trained on, so each tie carries those units (unit-consistency checks pass).
+    """
+    def rule(b: SurrogateBlockData, k: str) -> EqualityExpression:
+        units = pyunits.get_units(outer[k])
+        inner = nn_vars[position[k]]
+        return outer[k] == (inner if units is None else inner * units)
+
+    return Constraint(labels, rule=rule)

@@ -65,6 +65,13 @@ _BUILTIN_UNIT_VARS = {"heat_duty": ("power", (None, None)), "deltaP": ("pressure
 _log = idaeslog.getLogger(__name__)
 
 
+def _start(bounds: tuple[float | None, float | None]) -> float:
+    """Default initial value of a unit variable: 0 moved into ``bounds``."""
+    lo, hi = bounds
+    start = 0.0 if lo is None else max(0.0, lo)
+    return start if hi is None else min(start, hi)
+
+
 def _surrogate_domain(value):
     """Accept an OnnxSurrogate or a ``(directory, name)`` pair (loaded here)."""
     if isinstance(value, OnnxSurrogate):
@@ -121,7 +128,8 @@ class SurrogateUnitData(UnitModelBlockData):
     CONFIG.declare("unit_variables", ConfigValue(
         default={}, domain=dict, description="Extra scalar unit variables",
         doc="name -> dict(units=<pyomo units>, bounds=(lo, hi), initialize=value, doc=str); each becomes "
-            "a time-indexed Var usable in inputs (a degree of freedom to fix)."))
+            "a time-indexed Var usable in inputs (a degree of freedom to fix); initialize defaults to 0 "
+            "moved into the bounds."))
     CONFIG.declare("has_pressure_change", ConfigValue(
         default=False, domain=Bool, description="Pressure change term construction flag",
         doc="If True a deltaP variable is built and outlet pressures default to P_in + deltaP."))
@@ -202,9 +210,10 @@ class SurrogateUnitData(UnitModelBlockData):
             unknown = set(spec) - {"units", "bounds", "initialize", "doc"}
             if unknown:
                 raise ConfigurationError(f"{self.name}: unit_variables[{name!r}] has unknown keys {sorted(unknown)}")
-            self.add_component(name, Var(self.flowsheet().time, initialize=spec.get("initialize", 0.0),
+            bounds = spec.get("bounds", (None, None))
+            self.add_component(name, Var(self.flowsheet().time, initialize=spec.get("initialize", _start(bounds)),
                                          units=spec.get("units", pyunits.dimensionless),
-                                         bounds=spec.get("bounds", (None, None)), doc=spec.get("doc", name)))
+                                         bounds=bounds, doc=spec.get("doc", name)))
             self._unit_var_names.append(name)
 
     def _resolve(self, text: str, t, role: str) -> tuple[str, str, tuple[str, ...]]:
