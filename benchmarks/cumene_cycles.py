@@ -21,7 +21,6 @@ import argparse
 import pickle
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from _common import RESULTS, Timer, write_result
@@ -33,14 +32,7 @@ from flowsheets.cumene.data import optimal
 from flowsheets.cumene.diagram import draw_flowsheet
 from flowsheets.cumene.ml import single_unit_r2, train_networks
 from flowsheets.cumene.ml_flowsheet import export_networks
-from flowsheets.cumene.study import convergence_study, finetune_networks, select_learning_rate
-
-
-def split(df, fraction=0.8, seed=0):
-    """Random train/test split of the optimal points."""
-    idx = np.random.default_rng(seed).permutation(len(df))
-    cut = int(fraction * len(df))
-    return df.iloc[idx[:cut]].reset_index(drop=True), df.iloc[idx[cut:]].reset_index(drop=True)
+from flowsheets.cumene.study import convergence_study, finetune_networks, select_learning_rate, split_rows
 
 
 def plot_histories(before: dict, after: dict, path) -> None:
@@ -69,7 +61,7 @@ def main() -> None:
     args = ap.parse_args()
     df = optimal(pd.concat([read_table(RESULTS / f"{name}.parquet").assign(source=name) for name in args.data],
                            ignore_index=True))
-    train, test = split(df, seed=args.seed)
+    train, test = split_rows(df, seed=args.seed)
     with Timer() as t_train:
         models = train_networks(train, hidden=tuple(args.hidden), max_epochs=args.epochs, seed=args.seed)
     r2_before = single_unit_r2(models, test)

@@ -22,7 +22,7 @@ from flowsheets.cumene.ml import (STREAM_SCALE, UnitModel, build_graph, graph_da
                                   random_tear_guesses, standard_tear_guess)
 from flowsheets.cumene.units import TEARS, kpis
 
-__all__ = ["convergence_study", "finetune_networks", "select_learning_rate", "truth_kpis"]
+__all__ = ["convergence_study", "finetune_networks", "select_learning_rate", "split_rows", "truth_kpis"]
 
 
 def truth_kpis(df: pd.DataFrame) -> pd.DataFrame:
@@ -102,6 +102,13 @@ def finetune_networks(models: dict[str, UnitModel], train: pd.DataFrame, epochs:
     return tuned, history
 
 
+def split_rows(df: pd.DataFrame, fraction: float = 0.8, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Random split of the rows of ``df``: ``fraction`` of them first, the rest second."""
+    idx = np.random.default_rng(seed).permutation(len(df))
+    cut = int(fraction * len(df))
+    return df.iloc[idx[:cut]].reset_index(drop=True), df.iloc[idx[cut:]].reset_index(drop=True)
+
+
 def select_learning_rate(models: dict[str, UnitModel], train: pd.DataFrame, rates: Sequence[float], epochs: int = 150,
                          fraction: float = 0.2, seed: int = 0) -> tuple[float, dict[float, float]]:
     """The fine-tuning learning rate with the best validation end-to-end R² (no test data).
@@ -112,9 +119,7 @@ def select_learning_rate(models: dict[str, UnitModel], train: pd.DataFrame, rate
     """
     if len(rates) == 0 or not 0 < fraction < 1:
         raise ValueError(f"need at least one learning rate and 0 < fraction < 1, got {rates!r}, {fraction}")
-    idx = np.random.default_rng(seed).permutation(len(train))
-    cut = int((1 - fraction) * len(train))
-    fit, val = train.iloc[idx[:cut]].reset_index(drop=True), train.iloc[idx[cut:]].reset_index(drop=True)
+    fit, val = split_rows(train, 1 - fraction, seed)
     scores = {}
     for rate in rates:
         tuned, _ = finetune_networks(models, fit, epochs=epochs, learning_rate=rate, seed=seed, progress=False)

@@ -158,10 +158,11 @@ class OnnxSurrogate(SurrogateBase):
 
     def domain_violations(self, row: dict[str, float]) -> dict[str, tuple[float, float, float]]:
         """``{label: (value, low, high)}`` for the inputs of ``row`` outside the bounds."""
-        missing = set(self.input_bounds()) - set(row)
+        bounds = self.input_bounds()
+        missing = set(bounds) - set(row)
         if missing:
             raise DataError(f"row lacks network inputs {sorted(missing)}")
-        return outside_bounds(row, self.input_bounds())
+        return outside_bounds(row, bounds)
 
     # -- persistence ---------------------------------------------------------------
     def save_to_folder(self, directory: str | Path, name: str) -> tuple[Path, Path]:

@@ -202,8 +202,8 @@ class SurrogateUnitData(UnitModelBlockData):
         for name, (quantity, bounds) in _BUILTIN_UNIT_VARS.items():
             if name in wanted and name not in cfg.unit_variables:
                 units = meta.get_derived_units(quantity) if quantity else pyunits.dimensionless
-                self.add_component(name, Var(self.flowsheet().time, initialize=0.0, units=units, bounds=bounds,
-                                             doc=f"Unit variable {name}"))
+                self.add_component(name, Var(self.flowsheet().time, initialize=_start(bounds), units=units,
+                                             bounds=bounds, doc=f"Unit variable {name}"))
                 self._unit_var_names.append(name)
         for name, spec in cfg.unit_variables.items():
             spec = dict(spec)
