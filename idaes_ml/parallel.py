@@ -15,6 +15,15 @@ the inputs, so the serial and the Dask runs return identical results::
 ``dask.distributed.LocalCluster`` with that many single-threaded worker
 processes, shut down afterwards), a scheduler address such as
 ``"tcp://10.0.0.5:8786"``, or an existing ``dask.distributed.Client``.
+
+A job that calls ``sys.exit`` is a failed job (``SystemExit: <code>``), serially and
+on Dask alike. On Dask a job whose worker process dies (``os._exit``, a segfault, the
+out-of-memory killer) is retried once on another worker, then reported as that job's
+error (``WorkerDied: ...``); the other jobs' results are kept. On a cluster given by
+address or ``Client`` the retry count is that scheduler's
+``distributed.scheduler.allowed-failures``, and jobs queued on the dying worker
+(``worker-saturation`` above 1) may share the death. Serial jobs run in the calling process, so
+a job that kills its process ends the map with it: use ``client=1`` for jobs that may.
 """
 
 from __future__ import annotations
@@ -32,6 +41,9 @@ if TYPE_CHECKING:
     from distributed import Client
 
 __all__ = ["ClientSpec", "JobResult", "MapResults", "JobsFailedError", "map"]
+
+#: Times a job whose worker died is retried on a LocalCluster this module starts.
+WORKER_DEATH_RETRIES = 1
 
 #: What ``client`` arguments accept: ``None`` (serial), ``"local"``, a worker count,
 #: a scheduler address or a ``dask.distributed.Client``.
@@ -97,10 +109,18 @@ class MapResults(Sequence):
 def _run_one(fn: Callable[[Any], Any], index: int, item: Any) -> JobResult:
     try:
         return JobResult(index, item, value=fn(item))
-    except Exception as exc:  # noqa: BLE001 - every job error is kept, never lost
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - every job error is kept, never lost
         return JobResult(
             index, item, error=f"{type(exc).__name__}: {exc}", traceback=_tb.format_exc()
         )
+
+
+def _dead_job(index: int, item: Any, exc: Exception) -> JobResult:
+    """The result of a job that never returned: its worker died (or the task was lost)."""
+    return JobResult(
+        index, item, error=f"WorkerDied: {type(exc).__name__}: {exc}",
+        traceback="".join(_tb.format_exception(exc)),
+    )
 
 
 @contextmanager
@@ -110,10 +130,14 @@ def _dask_client(client: ClientSpec) -> Iterator[Client]:
     if isinstance(client, Client):
         yield client
     elif client == "local" or isinstance(client, int):
+        import dask
+
         n = None if client == "local" else int(client)
-        with LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster, Client(cluster) as c:
+        # one job per worker thread at a time: a dying worker takes no queued job with it
+        with dask.config.set({"distributed.scheduler.allowed-failures": WORKER_DEATH_RETRIES,
+                              "distributed.scheduler.worker-saturation": 1.0}), \
+                LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                             dashboard_address=":0") as cluster, Client(cluster) as c:
             yield c
     elif isinstance(client, str):
         with Client(client) as c:
@@ -143,8 +167,8 @@ def map(  # noqa: A001 - the project's one map, shadowing the builtin on purpose
         progress: show a tqdm progress bar.
 
     Returns:
-        :class:`MapResults` in input order; jobs that raised carry the error text
-        and traceback instead of a value.
+        :class:`MapResults` in input order; jobs that raised (or called ``sys.exit``,
+        or whose Dask worker died) carry the error text and traceback instead of a value.
     """
     items = list(items)
     bar = tqdm(total=len(items), desc=desc or getattr(fn, "__name__", "jobs"), disable=not progress)
@@ -161,7 +185,12 @@ def map(  # noqa: A001 - the project's one map, shadowing the builtin on purpose
                 futures = c.map(
                     _run_one, [fn] * len(items), builtins.range(len(items)), items, pure=False
                 )
+                position = {fut.key: i for i, fut in enumerate(futures)}
                 for fut in as_completed(futures):
-                    results.append(fut.result())
+                    i = position[fut.key]
+                    try:
+                        results.append(fut.result())
+                    except Exception as exc:  # noqa: BLE001 - KilledWorker, lost task: that job's error
+                        results.append(_dead_job(i, items[i], exc))
                     bar.update()
     return MapResults(results)

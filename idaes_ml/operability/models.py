@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.common.errors import PyomoException
+from pyomo.common.errors import ApplicationError, PyomoException
 
 from idaes_ml.errors import DataError
 
@@ -229,10 +229,14 @@ class PyomoModel(OperabilityModel):
 
 
 def solve_status(opt: PyomoSolver, model: pyo.ConcreteModel, tee: bool = False) -> str:
-    """Solve and return ``"ok"`` or the termination condition (never raises on failure)."""
+    """Solve and return ``"ok"`` or the termination condition (never raises on failure).
+
+    A solver that crashes (killed, segfault: Pyomo's ApplicationError) fails only this
+    point: ``"error: ApplicationError: ..."``.
+    """
     try:
         res = opt.solve(model, tee=tee, load_solutions=False)
-    except (ValueError, RuntimeError, PyomoException) as exc:
+    except (ValueError, RuntimeError, PyomoException, ApplicationError) as exc:
         return f"error: {type(exc).__name__}: {exc}"
     tc = res.solver.termination_condition
     if tc in (pyo.TerminationCondition.optimal, pyo.TerminationCondition.locallyOptimal,
