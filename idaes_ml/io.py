@@ -24,9 +24,28 @@ import pandas as pd
 __all__ = ["atomic_write", "write_table", "read_table", "write_json", "read_json"]
 
 
+def _umask() -> int:
+    """The process umask (read without changing it where ``/proc`` tells it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path`` and move it into place only on success."""
+def atomic_write(path: str | os.PathLike, mode: str = "w", executable: bool = False) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path`` and move it into place only on success.
+
+    The file gets the permissions ``open()`` would give it, 0666 less the umask (0644
+    under umask 022), or 0777 less the umask if ``executable``; not the temporary
+    file's 0600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -34,6 +53,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()
+            os.fchmod(fh.fileno(), (0o777 if executable else 0o666) & ~_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -72,10 +72,19 @@ class NetworkMetadata:
         return {
             "input_scaler": _scaler_dict(self.input_labels, self.input_offset, self.input_factor),
             "output_scaler": _scaler_dict(self.output_labels, self.output_offset, self.output_factor),
-            "input_bounds": {k: [float(v[0]), float(v[1])] for k, v in self.input_bounds.items()},
+            "input_bounds": self._ordered_bounds(),
             "input_labels": list(self.input_labels),
             "output_labels": list(self.output_labels),
         }
+
+    def _ordered_bounds(self) -> dict[str, list[float]]:
+        """Input bounds in input-label order: IDAES's ONNXSurrogate reads them by position."""
+        missing = [k for k in self.input_labels if k not in self.input_bounds]
+        if self.input_bounds and missing:
+            raise MetadataError(f"input_bounds lack inputs {missing}: IDAES's ONNXSurrogate reads bounds "
+                                f"by position, so every input of {self.input_labels} needs them")
+        return {k: [float(self.input_bounds[k][0]), float(self.input_bounds[k][1])]
+                for k in self.input_labels if k in self.input_bounds}
 
     @classmethod
     def read(cls, path: str | Path) -> "NetworkMetadata":
@@ -106,7 +115,7 @@ class NetworkMetadata:
         if unknown:
             raise MetadataError(f"{where}: input_bounds name unknown inputs {unknown}")
         parsed = {}
-        for k, pair in bounds.items():
+        for k, pair in sorted(bounds.items(), key=lambda kv: inputs.index(kv[0])):  # label order
             lo, hi = (float(v) for v in pair)
             if math.isnan(lo) or math.isnan(hi) or lo > hi:
                 raise MetadataError(f"{where}: input_bounds[{k!r}] = {pair} is not a (low <= high) pair")

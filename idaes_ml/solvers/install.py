@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from idaes_ml.io import atomic_write
+
 #: First-line marker identifying launchers written by this module.
 MARKER = "# idaes_ml solver launcher"
 CASADI_EXECUTABLES = ("cbc", "clp", "highs")
@@ -82,11 +84,9 @@ def foreign_executable(name: str, bin_dir: Path) -> str | None:
 
 
 def write_launcher(path: Path, text: str) -> None:
-    """Write an executable launcher atomically."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(0o755)
-    os.replace(tmp, path)
+    """Write an executable launcher atomically (0755 under umask 022)."""
+    with atomic_write(path, executable=True) as fh:
+        fh.write(text)
 
 
 def install(name: str, force: bool = False) -> tuple[str | None, str]:

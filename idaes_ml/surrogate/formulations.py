@@ -82,11 +82,25 @@ def check_formulation(name: str, activations: list[str]) -> None:
         raise ValueError(f"unknown formulation {name!r}; choose one of {FORMULATIONS}")
     bad = sorted({a for a in activations if a != "linear"} - _ALLOWED[name])
     if bad:
-        fits = [f for f in FORMULATIONS if not {a for a in activations if a != "linear"} - _ALLOWED[f]]
+        fits = _fitting_formulations(activations)
         raise ValueError(
             f"formulation {name!r} cannot embed activation(s) {bad} "
             f"(it supports {sorted(_ALLOWED[name])}); formulations for this network: {fits}"
         )
+
+
+def _fitting_formulations(activations: list[str]) -> list[str]:
+    """The formulations, in :data:`FORMULATIONS` order, that embed hidden ``activations``."""
+    used = {a for a in activations if a != "linear"}
+    return [f for f in FORMULATIONS if not used - _ALLOWED[f]]
+
+
+def default_formulation(activations: list[str]) -> str:
+    """The first formulation that embeds ``activations`` (``full_space`` if smooth, ``relu_bigm`` if ReLU)."""
+    fits = _fitting_formulations(activations)
+    if not fits:
+        raise ValueError(f"no formulation embeds a network mixing activations {sorted(set(activations))}")
+    return fits[0]
 
 
 def make_formulation(

@@ -29,11 +29,16 @@ from pyomo.environ import Constraint
 from pyomo.environ import units as pyunits
 from idaes.core.surrogate.base.surrogate_base import SurrogateBase
 
-from idaes_ml.errors import DataError, MetadataError
+from idaes_ml.errors import DataError, MetadataError, OutOfDomainError
 from idaes_ml.io import atomic_write, write_json
 from idaes_ml.nn import NetworkMetadata, OnnxNetwork, info_path, load_network, onnx_from_bytes, onnx_path
 from idaes_ml.sampling import outside_bounds
-from idaes_ml.surrogate.formulations import check_formulation, initialize_formulation, make_formulation
+from idaes_ml.surrogate.formulations import (
+    check_formulation,
+    default_formulation,
+    initialize_formulation,
+    make_formulation,
+)
 from idaes_ml.surrogate.onnx_checks import check_onnx, io_sizes, normalize_onnx
 
 if TYPE_CHECKING:
@@ -50,13 +55,15 @@ class OnnxSurrogate(SurrogateBase):
     Args:
         network: an :class:`idaes_ml.nn.OnnxNetwork` (model + labels, scalers, bounds).
         formulation: default OMLT formulation, one of
-            :data:`idaes_ml.surrogate.formulations.FORMULATIONS`.
-        enforce_bounds: if True the embedded network's inputs are bounded by the
-            training bounds and :meth:`evaluate_surrogate` raises OutOfDomainError
+            :data:`idaes_ml.surrogate.formulations.FORMULATIONS`; None picks the first that
+            fits the network's activations (``full_space`` if smooth, ``relu_bigm`` if ReLU).
+        enforce_bounds: if True the embedded network's own input variables (OMLT's, not
+            the model variables tied to them) are bounded by the training bounds, and
+            :meth:`evaluate_surrogate` and :meth:`initialize_block` raise OutOfDomainError
             outside them (ReLU formulations always bound the inputs: big-M needs it).
     """
 
-    def __init__(self, network: OnnxNetwork, formulation: str = "full_space",
+    def __init__(self, network: OnnxNetwork, formulation: str | None = None,
                  enforce_bounds: bool = False) -> None:
         model = normalize_onnx(network.model)
         self.activations = check_onnx(model)
@@ -70,6 +77,7 @@ class OnnxSurrogate(SurrogateBase):
         missing = [k for k in meta.input_labels if k not in meta.input_bounds]
         if missing:
             raise MetadataError(f"{network.name}: metadata gives no input_bounds for {missing}")
+        formulation = formulation or default_formulation(self.activations)
         check_formulation(formulation, self.activations)
         super().__init__(meta.input_labels, meta.output_labels, meta.input_bounds)
         self.network = OnnxNetwork(model, meta, name=network.name, source=network.source)
@@ -77,7 +85,7 @@ class OnnxSurrogate(SurrogateBase):
         self.enforce_bounds = enforce_bounds
 
     @classmethod
-    def from_network(cls, network: OnnxNetwork, formulation: str = "full_space",
+    def from_network(cls, network: OnnxNetwork, formulation: str | None = None,
                      enforce_bounds: bool = False) -> "OnnxSurrogate":
         """Wrap a loaded :class:`~idaes_ml.nn.OnnxNetwork`."""
         return cls(network, formulation=formulation, enforce_bounds=enforce_bounds)
@@ -115,12 +123,8 @@ class OnnxSurrogate(SurrogateBase):
         block.nn = OmltBlock()
         block.nn.build_formulation(make_formulation(name, net, options.pop("partition_splits", 2)))
         block._idaes_ml_net = net  # the layer objects whose id() index block.nn.layer
+        block._idaes_ml_enforce = enforce
         inputs, outputs = block.input_vars_as_dict(), block.output_vars_as_dict()
-        if enforce:
-            for label, (lo, hi) in self.input_bounds().items():
-                var = inputs[label]
-                var.setlb(lo if var.lb is None else max(lo, var.lb))
-                var.setub(hi if var.ub is None else min(hi, var.ub))
         in_pos = {k: i for i, k in enumerate(self.input_labels())}
         out_pos = {k: i for i, k in enumerate(self.output_labels())}
         block.input_surrogate_ties = _ties(self.input_labels(), inputs, block.nn.inputs, in_pos)
@@ -130,10 +134,14 @@ class OnnxSurrogate(SurrogateBase):
         """Set the block's network variables (all layers) consistently from input values.
 
         ``inputs`` defaults to the current values of the block's input variables;
-        output variables are set as well. Returns the predicted outputs.
+        output variables are set as well. Returns the predicted outputs. If the block was
+        built with ``enforce_bounds``, fixed inputs outside the bounds raise OutOfDomainError
+        naming the block and the inputs (the solve would be infeasible).
         """
         in_vars = block.input_vars_as_dict()
         row = {k: float(in_vars[k].value if inputs is None else inputs[k]) for k in self.input_labels()}
+        if block._idaes_ml_enforce:
+            _check_fixed_inputs(block, in_vars, row, self.input_bounds())
         m = self.network.metadata
         x_scaled = (np.array([row[k] for k in m.input_labels]) - m.input_offset) / m.input_factor
         initialize_formulation(block.nn, block._idaes_ml_net, x_scaled, self.omlt_scaling())
@@ -188,7 +196,7 @@ class OnnxSurrogate(SurrogateBase):
              enforce_bounds: bool | None = None) -> "OnnxSurrogate":
         """Load from a stream written by :meth:`save`, or from ``(directory, name)`` files."""
         if name is not None:
-            return cls(load_network(strm_or_directory, name), formulation=formulation or "full_space",
+            return cls(load_network(strm_or_directory, name), formulation=formulation,
                        enforce_bounds=bool(enforce_bounds))
         try:
             doc = json.load(strm_or_directory)
@@ -200,8 +208,19 @@ class OnnxSurrogate(SurrogateBase):
             raise MetadataError(f"stream holds format {doc.get('format')!r}, expected {_FORMAT!r}")
         network = OnnxNetwork(onnx_from_bytes(onnx_bytes, f"stream network {net_name!r}"),
                               NetworkMetadata.from_dict(info, f"stream network {net_name!r}"), name=net_name)
-        return cls(network, formulation=formulation or doc.get("formulation", "full_space"),
+        return cls(network, formulation=formulation or doc.get("formulation"),
                    enforce_bounds=doc.get("enforce_bounds", False) if enforce_bounds is None else enforce_bounds)
+
+
+def _check_fixed_inputs(block: SurrogateBlockData, in_vars: dict, row: dict[str, float],
+                        bounds: dict[str, tuple[float, float]]) -> None:
+    """Raise OutOfDomainError naming ``block`` and its fixed inputs outside ``bounds``."""
+    outside = outside_bounds({k: v for k, v in row.items() if in_vars[k].fixed}, bounds)
+    if outside:
+        described = "; ".join(f"{k} = {v:.6g} ({in_vars[k].name}) outside [{lo:.6g}, {hi:.6g}]"
+                              for k, (v, lo, hi) in outside.items())
+        raise OutOfDomainError(f"{block.name}: fixed network inputs outside the training bounds "
+                               f"(enforce_bounds=True, so no solution exists): {described}")
 
 
 def _ties(labels: list[str], outer: dict, nn_vars, position: dict[str, int]) -> Constraint:
