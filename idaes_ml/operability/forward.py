@@ -25,7 +25,7 @@ import pandas as pd
 from idaes_ml import parallel
 from idaes_ml.errors import DataError
 from idaes_ml.operability.models import Evaluation, NetworkModel, OperabilityModel
-from idaes_ml.operability.sets import Region, grid_points
+from idaes_ml.operability.sets import Region, grid_points, grid_resolution
 
 if TYPE_CHECKING:
     from idaes_ml.parallel import ClientSpec
@@ -98,7 +98,7 @@ def forward_map(
     else:
         scen = np.zeros((1, 0))
     lo, hi = ais.polytope.bounds
-    res = np.broadcast_to(np.asarray(resolution, int), (ais.dim,))
+    res = grid_resolution(resolution, ais.dim)
     U = grid_points(lo, hi, res)
     row = int(res[-1])
     outs, stats = [], []

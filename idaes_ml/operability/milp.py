@@ -13,7 +13,9 @@
 One layer: a binary ``b_k`` picks exactly one polytope, convex weights ``w_ik`` with
 ``sum_i w_ik = b_k`` place the design inside it, inputs and outputs are the weighted
 corners (outputs interpolated linearly inside the simplex), outputs are kept in the
-DOS (``A y <= b``), and a linear intensification metric ``c_u·u + c_y·y`` is minimized.
+DOS (``A y <= b``), optional linear constraints on inputs and outputs hold (``u1 <= u2``:
+``constraints=[({"u1": 1, "u2": -1}, 0)]``), and a
+linear intensification metric ``c_u·u + c_y·y`` is minimized.
 :func:`multilayer_design` zooms in: the input box is shrunk around the best design, the
 forward map and polytopes are rebuilt there, and the MILP is solved again.
 """
@@ -40,6 +42,10 @@ if TYPE_CHECKING:
 __all__ = ["MilpResult", "solve_milp", "brute_force", "multilayer_design"]
 
 
+#: Linear constraints ``sum(coefficient * variable) <= rhs`` over input and output names.
+Constraints = Sequence[tuple[dict[str, float], float]]
+
+
 @dataclass
 class MilpResult:
     """Design of one layer: inputs, outputs, metric, chosen polytope, timings and status."""
@@ -54,10 +60,20 @@ class MilpResult:
     ais: Region | None = None
 
 
-def _linear_data(pp, input_labels, output_labels, objective, dos):
-    unknown = set(objective) - set(input_labels) - set(output_labels)
+def _corner_values(coefficients: dict[str, float], V_u, V_y, input_labels, output_labels, what: str):
+    """``c_u·u + c_y·y`` at every corner ``(K, n)`` of the polytopes."""
+    unknown = set(coefficients) - set(input_labels) - set(output_labels)
     if unknown:
-        raise DataError(f"objective names unknown variables {sorted(unknown)}")
+        raise DataError(f"{what} names unknown variables {sorted(unknown)} (inputs {list(input_labels)}, "
+                        f"outputs {list(output_labels)})")
+    cu = np.array([float(coefficients.get(k, 0.0)) for k in input_labels])
+    cy = np.array([float(coefficients.get(k, 0.0)) for k in output_labels])
+    if not (np.isfinite(cu).all() and np.isfinite(cy).all()):
+        raise DataError(f"{what} has a NaN or infinite coefficient: {coefficients}")
+    return V_u @ cu + V_y @ cy
+
+
+def _linear_data(pp, input_labels, output_labels, objective, dos, constraints: Constraints = ()):
     if isinstance(dos, dict):
         dos = Region.box(dos, name="DOS")
     missing = [k for k in dos.labels if k not in output_labels]
@@ -65,27 +81,35 @@ def _linear_data(pp, input_labels, output_labels, objective, dos):
         raise DataError(f"DOS variables {missing} are not model outputs {list(output_labels)}")
     cols = [list(output_labels).index(k) for k in dos.labels]
     A, b = dos.polytope.halfspaces
-    cu = np.array([objective.get(k, 0.0) for k in input_labels])
-    cy = np.array([objective.get(k, 0.0) for k in output_labels])
     V_u = pp.input_points[pp.vertex_index]   # (K, n, m)
     V_y = pp.output_points[pp.vertex_index]  # (K, n, p)
-    cost = V_u @ cu + V_y @ cy               # (K, n) metric of each corner
+    cost = _corner_values(objective, V_u, V_y, input_labels, output_labels, "objective")  # (K, n)
     G = np.einsum("rj,knj->knr", A, V_y[:, :, cols])  # (K, n, rows) DOS rows at each corner
+    for i, con in enumerate(constraints):
+        try:
+            coefficients, rhs = con
+            rhs = float(rhs)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"constraint {i} must be ({{name: coefficient}}, rhs), got {con!r}") from exc
+        row = _corner_values(coefficients, V_u, V_y, input_labels, output_labels, f"constraint {i}")
+        G, b = np.concatenate([G, row[:, :, None]], axis=2), np.append(b, rhs)
     return cost, G, b
 
 
 def solve_milp(pp: PairedPolytopes, input_labels: Sequence[str], output_labels: Sequence[str],
                objective: dict[str, float], dos: Region | dict[str, tuple[float, float]],
-               solver: str = "appsi_highs", mip_gap: float = 1e-9) -> MilpResult:
+               solver: str = "appsi_highs", mip_gap: float = 1e-9, constraints: Constraints = ()) -> MilpResult:
     """Solve one layer of the MILP over ``pp``; raises SolveFailedError when infeasible.
 
     ``mip_gap`` is the relative optimality gap (HiGHS's default, 1e-4, would let the
     design sit 0.01 % off the best polytope); ``solver`` is an appsi MILP solver or ``cbc``.
+    ``constraints``: linear ``({name: coefficient}, rhs)`` rows, ``sum <= rhs``, over
+    inputs (exact) and outputs (on the polytope's linear interpolation).
     """
     if len(pp) == 0:
         raise DataError("no polytopes to select from (empty or all-NaN forward map)")
     t0 = time.perf_counter()
-    cost, G, b = _linear_data(pp, input_labels, output_labels, objective, dos)
+    cost, G, b = _linear_data(pp, input_labels, output_labels, objective, dos, constraints)
     K, n = cost.shape
     m = pyo.ConcreteModel()
     m.K, m.N, m.R = pyo.RangeSet(0, K - 1), pyo.RangeSet(0, n - 1), pyo.RangeSet(0, len(b) - 1)
@@ -109,7 +133,8 @@ def solve_milp(pp: PairedPolytopes, input_labels: Sequence[str], output_labels: 
     t2 = time.perf_counter()
     tc = str(res.solver.termination_condition)
     if tc != "optimal":
-        raise SolveFailedError(f"MILP layer ended with {tc}: no polytope reaches the DOS", status=tc)
+        raise SolveFailedError(f"MILP layer ended with {tc}: no polytope reaches the DOS"
+                               + (" within the constraints" if len(constraints) else ""), status=tc)
     m.solutions.load_from(res)
     w = np.array([[pyo.value(m.w[k, i]) for i in m.N] for k in m.K])
     k = int(np.argmax([pyo.value(m.b[k]) for k in m.K]))
@@ -125,11 +150,12 @@ def _result(pp, k, w, input_labels, output_labels, obj, status, solve_s, build_s
 
 
 def brute_force(pp: PairedPolytopes, input_labels: Sequence[str], output_labels: Sequence[str],
-                objective: dict[str, float], dos: Region | dict[str, tuple[float, float]]) -> MilpResult:
+                objective: dict[str, float], dos: Region | dict[str, tuple[float, float]],
+                constraints: Constraints = ()) -> MilpResult:
     """The same design by enumeration: one LP (scipy/HiGHS) per polytope, best one kept."""
     from scipy.optimize import linprog
 
-    cost, G, b = _linear_data(pp, input_labels, output_labels, objective, dos)
+    cost, G, b = _linear_data(pp, input_labels, output_labels, objective, dos, constraints)
     best = None
     t0 = time.perf_counter()
     for k in range(cost.shape[0]):
@@ -146,8 +172,12 @@ def brute_force(pp: PairedPolytopes, input_labels: Sequence[str], output_labels:
 
 def multilayer_design(model: OperabilityModel, ais: Region, resolution: int, objective: dict[str, float],
                       dos: Region | dict[str, tuple[float, float]], layers: int = 3, shrink: float = 0.5,
-                      client: ClientSpec = None, progress: bool = False) -> list[MilpResult]:
-    """Zoom-in refinement: solve, shrink the input box around the design by ``shrink``, repeat."""
+                      client: ClientSpec = None, progress: bool = False,
+                      constraints: Constraints = ()) -> list[MilpResult]:
+    """Zoom-in refinement: solve, shrink the input box around the design by ``shrink``, repeat.
+
+    ``constraints`` (e.g. ``u1 <= u2``) hold in every layer, as in :func:`solve_milp`.
+    """
     if not 0 < shrink < 1:
         raise DataError(f"shrink must be in (0, 1), got {shrink}")
     lo0, hi0 = ais.polytope.bounds
@@ -159,7 +189,7 @@ def multilayer_design(model: OperabilityModel, ais: Region, resolution: int, obj
         fm = forward_map(model, region, resolution, client=client, progress=progress)
         pp = PairedPolytopes.from_forward_map(fm)
         build = time.perf_counter() - t0
-        res = solve_milp(pp, model.input_labels, model.output_labels, objective, dos)
+        res = solve_milp(pp, model.input_labels, model.output_labels, objective, dos, constraints=constraints)
         res.build_seconds += build
         res.ais = region
         out.append(res)

@@ -10,7 +10,9 @@
 Each cell of the input grid is split into simplices (Kuhn triangulation, ``m!``
 simplices per cell) or kept whole (``kind="cell"``); the paired output polytope is the
 convex hull of the images of its corners, ``P_k = {P_k^u, P_k^y}``. Cells touching a
-failed (NaN) point are left out and counted in ``skipped``.
+failed (NaN) point are left out and counted in ``skipped``. The axes' variable names
+(``input_labels``, ``output_labels``) come with a forward map, so that the OI can match
+a desired set to them by name.
 """
 
 from __future__ import annotations
@@ -63,24 +65,30 @@ class PairedPolytopes:
     output_points: np.ndarray
     skipped: int = 0
     kind: str = field(default="simplex")
+    input_labels: tuple[str, ...] = ()
+    output_labels: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.inputs)
 
     @classmethod
     def from_grid(cls, inputs: np.ndarray, outputs: np.ndarray, shape: tuple[int, ...],
-                  kind: str = "simplex") -> PairedPolytopes:
-        """Pair the grid's simplices (or cells) with the hulls of their images."""
+                  kind: str = "simplex", input_labels: tuple[str, ...] = (),
+                  output_labels: tuple[str, ...] = ()) -> PairedPolytopes:
+        """Pair the grid's simplices (or cells) with the hulls of their images (labels optional)."""
         U, Y = np.asarray(inputs, float), np.asarray(outputs, float)
         if U.shape[0] != Y.shape[0] or U.shape[0] != int(np.prod(shape)):
             raise DataError(f"grid of shape {tuple(shape)} does not match {U.shape[0]} inputs / {Y.shape[0]} outputs")
         simp = grid_simplices(shape, kind)
         good = np.isfinite(Y).all(axis=1)[simp].all(axis=1)
         simp = simp[good]
+        for labels, cols, what in ((input_labels, U.shape[1], "input"), (output_labels, Y.shape[1], "output")):
+            if labels and len(labels) != cols:
+                raise DataError(f"{len(labels)} {what} labels {list(labels)} for {cols} {what} columns")
         return cls([Polytope(U[s]) for s in simp], [Polytope(Y[s]) for s in simp], simp, U, Y,
-                   int((~good).sum()), kind)
+                   int((~good).sum()), kind, tuple(input_labels), tuple(output_labels))
 
     @classmethod
     def from_forward_map(cls, fm: ForwardMap, scenario: int = 0, kind: str = "simplex") -> PairedPolytopes:
         """Paired polytopes of one scenario of a :class:`~idaes_ml.operability.forward.ForwardMap`."""
-        return cls.from_grid(fm.inputs, fm.outputs[scenario], fm.shape, kind)
+        return cls.from_grid(fm.inputs, fm.outputs[scenario], fm.shape, kind, fm.input_labels, fm.output_labels)

@@ -25,7 +25,7 @@ from idaes_ml.operability.polytopes import Polytope
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-__all__ = ["Region", "grid_points"]
+__all__ = ["Region", "grid_points", "grid_resolution"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +98,25 @@ class Region:
         if not self.volume > 0:
             raise DataError(f"{self.name} is degenerate (zero volume) over {list(self.labels)}")
 
+    def reordered(self, labels: Sequence[str]) -> Region:
+        """The same set with its axes in the order of ``labels`` (the same names, permuted).
+
+        Raises DataError naming the variables when ``labels`` is not a permutation of
+        this set's labels.
+        """
+        labels = tuple(labels)
+        if labels == self.labels:
+            return self
+        if sorted(labels) != sorted(self.labels):
+            missing = [k for k in labels if k not in self.labels]
+            extra = [k for k in self.labels if k not in labels]
+            raise DataError(
+                f"{self.name} is over {list(self.labels)} but the variables are {list(labels)}"
+                f" (missing {missing}, unknown {extra})"
+            )
+        cols = [self.labels.index(k) for k in labels]
+        return Region(labels, Polytope(self.polytope.vertices[:, cols]), self.name)
+
     def check_labels(self, labels: Sequence[str]) -> None:
         """Raise DataError unless the set is over exactly ``labels`` (in order)."""
         if tuple(labels) != self.labels:
@@ -113,11 +132,24 @@ class Region:
         return pts[self.polytope.contains(pts)] if self.polytope.is_full_dimensional else pts
 
 
+def grid_resolution(resolution: int | Sequence[int], dim: int) -> np.ndarray:
+    """Points per axis as ``dim`` integers >= 1; a non-integer (2.7) or bad length raises DataError."""
+    items = np.asarray(resolution, dtype=object)
+    if items.ndim > 1 or (items.ndim == 1 and items.size != dim):
+        raise DataError(f"grid resolution must be one integer or {dim} (one per axis), got {resolution!r}")
+    for v in items.ravel():
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not float(v).is_integer():
+            raise DataError(f"grid resolution must be whole numbers of points, got {resolution!r}")
+    res = np.broadcast_to(items.astype(int), (dim,))
+    if np.any(res < 1):
+        raise DataError(f"grid resolution must be >= 1 per axis, got {res.tolist()}")
+    return res
+
+
 def grid_points(lower: ArrayLike, upper: ArrayLike, resolution: int | Sequence[int]) -> np.ndarray:
     """Rows of a regular grid over the box ``[lower, upper]`` in C order."""
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
-    res = np.broadcast_to(np.asarray(resolution, int), lower.shape)
-    if np.any(res < 1):
-        raise DataError(f"grid resolution must be >= 1 per axis, got {res.tolist()}")
+    res = grid_resolution(resolution, lower.size)
     axes = [np.linspace(a, b, n) if n > 1 else np.array([(a + b) / 2]) for a, b, n in zip(lower, upper, res)]
     return np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
