@@ -1,0 +1,161 @@
+"""Regenerate the README tables that come from the JSON under ``benchmarks/results/``.
+
+    python benchmarks/readme_tables.py           # rewrite README.md in place
+    python benchmarks/readme_tables.py --check   # exit 1 (and say which) when README.md is stale
+
+Each generated table sits between markers in README.md::
+
+    <!-- table:NAME -->
+    | ... markdown written by this script ... |
+    <!-- /table:NAME -->
+
+A table is a function from the results directory to markdown, registered under its
+name with ``@table("NAME")``. To add one: write the function (read the JSON with
+:func:`load`, build the rows, return :func:`markdown`), put the markers in README.md,
+and run this script. ``tests/test_readme_tables.py`` fails when the committed README
+differs from what this script generates, so the numbers cannot drift from the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+
+#: Table name -> function(results directory) -> markdown table.
+TABLES: dict[str, Callable[[Path], str]] = {}
+
+_BLOCK = re.compile(r"(<!-- table:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /table:(?P=name) -->)", re.S)
+_OPENING = re.compile(r"<!-- table:([\w-]+) -->")
+
+SCENARIOS = {
+    "nominal": "nominal",
+    "feed_rate_up": "feed rate +20 %",
+    "feed_composition": "feed composition",
+    "reactor_offline": "reactor offline",
+    "coolant_warm": "warm coolant",
+    "hot_feed_surge": "hot feed surge",
+}
+
+
+def table(name: str) -> Callable[[Callable[[Path], str]], Callable[[Path], str]]:
+    """Register a table function under ``name`` (the name used in the README markers)."""
+    def register(fn: Callable[[Path], str]) -> Callable[[Path], str]:
+        if name in TABLES:
+            raise ValueError(f"table {name!r} is registered twice")
+        TABLES[name] = fn
+        return fn
+    return register
+
+
+def load(results: Path, name: str) -> dict:
+    """The JSON record ``results/<name>.json``."""
+    return json.loads((results / f"{name}.json").read_text())
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A markdown table (header, separator, rows), ending with a newline."""
+    lines = [header, ["---"] * len(header), *rows]
+    return "".join("| " + " | ".join(str(c) for c in line) + " |\n" for line in lines)
+
+
+def signed(value: float, digits: int = 1, unit: str = " %") -> str:
+    """``+5.4 %`` / ``−43.0 %`` (a typographic minus, as in the prose)."""
+    return f"{value:+.{digits}f}{unit}".replace("-", "−")
+
+
+@table("cstr_compare")
+def cstr_compare(results: Path) -> str:
+    """Throughput vs PI of the optimizer + PI and of PI at the best fixed setpoints (bold: >5 points apart)."""
+    runs = load(results, "cstr_network_compare")["closed_loop"]
+    rows = []
+    for key, label in SCENARIOS.items():
+        opt = runs[key]["rto_pi"]["throughput_vs_pi_pct"]
+        fixed = runs[key]["pi_nominal_optimum_setpoints"]["throughput_vs_pi_pct"]
+        cell = signed(opt)
+        rows.append([label, f"**{cell}**" if abs(opt - fixed) > 5 else cell, signed(fixed)])
+    return markdown(["scenario", "optimizer + PI", "PI with the best fixed setpoints"], rows)
+
+
+@table("cstr_mpc")
+def cstr_mpc(results: Path) -> str:
+    """Economic objective vs PI of RTO -> PI and the two learned-model MPCs, per scenario."""
+    scenarios = load(results, "cstr_network_mpc")["scenarios"]
+    policies = ["rto_pi", "mpc_hard", "mpc_barrier"]
+    rows = [[label, *(signed(scenarios[key]["runs"][p]["economic_vs_pi_pct"]) for p in policies)]
+            for key, label in SCENARIOS.items()]
+    return markdown(["scenario", "RTO → PI", "MPC, hard bounds", "MPC, log barrier"], rows)
+
+
+@table("operability_oi")
+def operability_oi(results: Path) -> str:
+    """Shower OI vs grid resolution: polytopes, OI and time (forward map + polytopes + OI)."""
+    rows = [[f"{r['resolution']} × {r['resolution']}", r["polytopes"], f"{r['oi']:.4f}",
+             f"{r['forward_s'] + r['polytopes_s'] + r['oi_s']:.2g} s"]
+            for r in load(results, "operability_oi")["shower_2d"]["rows"]]
+    return markdown(["grid", "paired polytopes", "OI", "time"], rows)
+
+
+@table("operability_p1")
+def operability_p1(results: Path) -> str:
+    """P1 inverse mapping: seconds per point, serial vs Dask, per case and grid."""
+    cases = {"shower": "shower (Pyomo)", "dma_mr": "DMA-MR network"}
+    rows, commands = [], []
+    for name in ("operability_p1", "operability_p1_dma_mr", "operability_p1_dma_mr_30"):
+        record = load(results, name)
+        commands.append(f"`{record['command'].replace(str(ROOT) + '/', '')}`")
+        for r in record["runs"]:
+            identical = {True: "yes", False: "**no**"}.get(r.get("identical_to_serial"), "–")
+            rows.append([cases.get(r["case"], r["case"]), r["grid"].replace("x", " × "), r["executor"],
+                         f"{r['per_point_s']:.2f}", f"{r['total_s']:.0f}", f"{100 * r['success_rate']:.0f} %",
+                         identical])
+    header = ["case", "grid", "executor", "s per point", "total s", "converged", "identical to serial"]
+    return markdown(header, rows) + "\nCommands:\n" + "".join(f"* {c}\n" for c in commands)
+
+
+def render(text: str, results: Path = RESULTS) -> str:
+    """``text`` with every marked table regenerated; unknown, unclosed or missing tables raise ValueError."""
+    opened = _OPENING.findall(text)
+    closed = {m["name"] for m in _BLOCK.finditer(text)}
+    problems = [f"unknown table {n!r} (registered: {sorted(TABLES)})" for n in opened if n not in TABLES]
+    problems += [f"table {n!r} has no closing <!-- /table:{n} -->" for n in opened if n not in closed]
+    problems += [f"table {n!r} is registered but has no markers in the README" for n in TABLES if n not in opened]
+    problems += [f"table {n!r} is marked more than once" for n in set(opened) if opened.count(n) > 1]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return _BLOCK.sub(lambda m: m.group(1) + TABLES[m["name"]](results) + m.group(4), text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite README.md (or, with ``--check``, report whether it is up to date)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="only check; exit 1 when README.md is stale")
+    ap.add_argument("--readme", type=Path, default=README)
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    try:
+        text = args.readme.read_text()
+        new = render(text, args.results)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    if new == text:
+        print(f"{args.readme}: {len(TABLES)} tables up to date")
+        return 0
+    if args.check:
+        print(f"{args.readme} is stale: run python benchmarks/readme_tables.py", file=sys.stderr)
+        return 1
+    args.readme.write_text(new)
+    print(f"{args.readme}: tables regenerated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
