@@ -29,6 +29,8 @@ PLAN: list[tuple[str, list[str]]] = [
     ("cumene_eo.py", []),
     ("operability_oi.py", []),
     ("operability_p1.py", ["--sizes", "10", "30", "--cases", "shower"]),
+    ("operability_p1.py", ["--sizes", "10", "--cases", "dma_mr", "--name", "operability_p1_dma_mr"]),
+    ("operability_p1.py", ["--sizes", "30", "--cases", "dma_mr", "--name", "operability_p1_dma_mr_30"]),
     ("polymerization_data.py", []),
     ("polymerization_inverse.py", []),
     ("polymerization_design.py", []),
@@ -43,6 +45,7 @@ PLAN: list[tuple[str, list[str]]] = [
     ("cstr_network_dae.py", ["60", "1"]),
     ("cstr_network_mpc.py", ["scenarios", "60", "1"]),
     ("cstr_network_mpc.py", ["scale", "20", "10", "3"]),
+    ("readme_tables.py", []),  # last: the README tables from the JSON just written
 ]
 
 
