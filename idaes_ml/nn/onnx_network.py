@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -32,22 +33,32 @@ __all__ = ["OnnxNetwork", "load_network", "onnx_from_bytes", "read_onnx"]
 _TORCH_ACTIVATION = {"Tanh": "tanh", "Sigmoid": "sigmoid", "Softplus": "softplus", "Relu": "relu"}
 
 
-def onnx_from_bytes(data: bytes, where: str | Path = "ONNX bytes") -> onnx.ModelProto:
-    """Parse and check a serialized ONNX model; a corrupt one raises :class:`MetadataError`."""
+def _checked(load: Callable[[], onnx.ModelProto], where: str | Path) -> onnx.ModelProto:
+    """``load()`` and check the model; any failure raises :class:`MetadataError` naming ``where``."""
     try:
-        model = onnx.load_from_string(data)
+        model = load()
         onnx.checker.check_model(model)
-    except Exception as exc:  # noqa: BLE001 - protobuf and checker raise many types
+    except Exception as exc:  # noqa: BLE001 - protobuf, file and checker errors come in many types
         raise MetadataError(f"{where} is not a valid ONNX model: {exc}") from exc
     return model
 
 
+def onnx_from_bytes(data: bytes, where: str | Path = "ONNX bytes") -> onnx.ModelProto:
+    """Parse and check a serialized ONNX model; a corrupt one raises :class:`MetadataError`."""
+    return _checked(lambda: onnx.load_from_string(data), where)
+
+
 def read_onnx(path: str | Path) -> onnx.ModelProto:
-    """Load and check an ONNX file; a missing or corrupt file raises a clear error."""
+    """Load and check an ONNX file; a missing or corrupt file raises a clear error.
+
+    Weights stored as external data (torch's exporter writes ``<name>.onnx.data`` beside
+    ``<name>.onnx``) are read from the file's folder into the returned model.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"ONNX file {path} does not exist")
-    return onnx_from_bytes(path.read_bytes(), path)
+    return _checked(lambda: onnx.load(str(path), load_external_data=True),
+                    f"{path} (with its external data, if any, beside it)")
 
 
 def _io_width(value_info) -> int | None:

@@ -174,7 +174,11 @@ class OnnxSurrogate(SurrogateBase):
 
     # -- persistence ---------------------------------------------------------------
     def save_to_folder(self, directory: str | Path, name: str) -> tuple[Path, Path]:
-        """Write ``<name>.onnx`` and ``<name>_idaes_info.json`` (IDAES layout) atomically."""
+        """Write ``<name>.onnx`` and ``<name>_idaes_info.json`` (IDAES layout) atomically.
+
+        The ``.onnx`` file holds every weight, also for a network loaded from a file with
+        external data (e.g. torch's ``<name>.onnx.data``).
+        """
         with atomic_write(onnx_path(directory, name), "wb") as fh:
             fh.write(self.network.model.SerializeToString())
         write_json(self.network.metadata.to_dict(), info_path(directory, name))
