@@ -11,8 +11,9 @@ By the implicit function theorem, along ``F(u, w(u)) = 0`` the dependent variabl
 ``dw/du = -F_w^{-1} F_u``. Between consecutive grid points a predictor integrates this
 (explicit Euler or classic RK4) and, whenever ``||F||`` exceeds ``tol``, a Newton corrector
 ``w <- w - F_w^{-1} F`` pulls the point back onto the solution. Derivatives are exact:
-Pyomo's symbolic differentiation (:class:`PyomoImplicit`, precomputed once per model) or
-torch autograd (:class:`TorchImplicit`). Forward mapping takes the inputs as independent
+casadi's symbolic differentiation of the Pyomo equations, compiled once per model
+(:class:`PyomoImplicit`, through :mod:`idaes_ml.solvers.pyomo_casadi`), or torch autograd
+(:class:`TorchImplicit`). Forward mapping takes the inputs as independent
 variables; inverse mapping swaps the roles (``direction="inverse"``): the outputs are
 swept and the inputs are traced -- with no input bounds, so the full DIS is found.
 """
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.calculus.derivatives import Modes, differentiate
 from pyomo.core.expr.visitor import identify_variables
 
 from idaes_ml.errors import DataError, SolveFailedError
@@ -38,20 +38,33 @@ __all__ = ["PyomoImplicit", "TorchImplicit", "ImplicitPath", "implicit_map", "sn
 
 
 class PyomoImplicit:
-    """``F(u, w)`` from the active equality constraints of a Pyomo model (symbolic derivatives)."""
+    """``F(u, w)`` from the active equality constraints of a Pyomo model, compiled once to casadi.
+
+    Residuals and exact Jacobians are casadi functions of ``(u, w)`` and of the model's
+    other data (fixed variables, mutable parameters, free variables that are neither
+    ``u`` nor ``w``), whose current values are read at each evaluation.
+    """
 
     def __init__(self, model: pyo.ConcreteModel, independent: list, dependent: list) -> None:
+        import casadi as ca
+
+        from idaes_ml.solvers.pyomo_casadi import SymbolTable, Translator
+
         self.model, self.u, self.w = model, list(independent), list(dependent)
         self.cons = [c for c in model.component_data_objects(pyo.Constraint, active=True, descend_into=True)
                      if c.equality]
         if len(self.cons) != len(self.w):
             raise DataError(f"implicit system is not square: {len(self.cons)} equations, {len(self.w)} dependent variables")
-        pos = {id(v): i for i, v in enumerate(self.u + self.w)}
-        self._terms = []  # per constraint: [(column, derivative expression)]
-        for c in self.cons:
-            vs = [v for v in identify_variables(c.body, include_fixed=False) if id(v) in pos]
-            ders = differentiate(c.body, wrt_list=vs, mode=Modes.reverse_symbolic)
-            self._terms.append([(pos[id(v)], d) for v, d in zip(vs, ders)])
+        table = SymbolTable()
+        tr = Translator(table)
+        F = ca.vertcat(*[tr.translate(body) - tr.translate(ub) for _, body, ub in
+                         (c.to_bounded_expression() for c in self.cons)])
+        u, w = table.vector(self.u), table.vector(self.w)
+        mine = {id(v) for v in self.u + self.w}
+        self._data = table.params + [v for v in table.free if id(v) not in mine]
+        p = table.vector(self._data)
+        self._F = ca.Function("F", [u, w, p], [F])
+        self._J = ca.Function("J", [u, w, p], [ca.jacobian(F, u), ca.jacobian(F, w)])
 
     @classmethod
     def from_model(cls, model: PyomoModel, direction: str = "forward") -> PyomoImplicit:
@@ -87,19 +100,18 @@ class PyomoImplicit:
         """Current values of ``(u, w)`` in the model."""
         return (np.array([pyo.value(v) for v in self.u], float), np.array([pyo.value(v) for v in self.w], float))
 
+    def _args(self, u, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self._set(u, w)
+        return np.asarray(u, float), np.asarray(w, float), np.array([c.value for c in self._data], float)
+
     def residual(self, u: np.ndarray, w: np.ndarray) -> np.ndarray:
         """``F(u, w)`` (body minus right-hand side of each equation)."""
-        self._set(u, w)
-        return np.array([pyo.value(c.body) - pyo.value(c.upper) for c in self.cons])
+        return np.asarray(self._F(*self._args(u, w)), float).ravel()
 
     def jacobians(self, u: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(F_u, F_w)`` evaluated from the symbolic derivatives."""
-        self._set(u, w)
-        J = np.zeros((len(self.cons), len(self.u) + len(self.w)))
-        for i, terms in enumerate(self._terms):
-            for j, d in terms:
-                J[i, j] += pyo.value(d)
-        return J[:, : len(self.u)], J[:, len(self.u):]
+        """``(F_u, F_w)``, exact (casadi's symbolic derivatives)."""
+        Fu, Fw = self._J(*self._args(u, w))
+        return np.asarray(Fu, float), np.asarray(Fw, float)
 
 
 class TorchImplicit:

@@ -10,7 +10,11 @@ when ``y*_j = 0``) subject to the model, the AIS bounds on the inputs and option
 nonlinear constraints. Points are solved row by row in snake order, each warm-started from
 its neighbour's solution (after a failure, from the last good one); every point keeps its
 solver status. The solutions are DIS* (inputs) and DOS* (outputs); ``distance`` says how far
-each desired point is from what the process can achieve (0 inside the AOS).
+each desired point is from what the process can achieve (0 inside the AOS). Each row's
+model is compiled once for Ipopt and re-solved in-process with new targets
+(:class:`idaes_ml.solvers.persistent.PersistentIpopt`). Multistart (``starts=k``) adds
+``k - 1`` Latin-hypercube starts in the AIS to the warm start, keeps the best converged
+solution and reports how many starts converged and agreed with it.
 
 **P2** keeps the feasible designs that meet a performance requirement and picks the one
 minimizing a process-intensification metric; any number of metrics reuse the same P1 run.
@@ -30,8 +34,10 @@ import pyomo.environ as pyo
 
 from idaes_ml import parallel
 from idaes_ml.errors import DataError
-from idaes_ml.operability.models import OperabilityModel, restore_values, snapshot_values, solve_status
+from idaes_ml.operability.models import (OperabilityModel, PyomoModel, restore_values, snapshot_values,
+                                         solve_status)
 from idaes_ml.operability.sets import Region, grid_points
+from idaes_ml.sampling import latin_hypercube
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -72,15 +78,43 @@ class InverseResult:
         return self.table.loc[self.ok, list(self.output_labels)]
 
 
-def _p1_job(job: tuple) -> list[list]:
-    model, ais_bounds, targets, scales, constraints, disturbance = job
-    inst = model.build()
-    opt = model.make_solver()
-    for v, (lo, hi) in zip(inst.inputs, ais_bounds):
+@dataclass(frozen=True)
+class _P1Job:
+    """One DOS grid row solved from one kind of start (a map job; picklable for Dask)."""
+
+    model: PyomoModel
+    bounds: list[tuple[float, float]]
+    targets: np.ndarray
+    scales: np.ndarray
+    constraints: Callable | None
+    disturbance: np.ndarray
+    start: np.ndarray | None  # None: warm start from the neighbour; else this input point
+    persistent: bool
+
+
+def _move_to_start(opt: Any, m: pyo.ConcreteModel, inputs: list, start: np.ndarray,
+                   bounds: list[tuple[float, float]]) -> None:
+    """Inputs pinned at ``start`` (both bounds), the model solved there, then the AIS bounds back.
+
+    Bounds, not ``fix``: a persistent solver takes new bounds without recompiling.
+    """
+    for v, x in zip(inputs, start):
+        v.setlb(float(x))
+        v.setub(float(x))
+        v.set_value(float(x))
+    solve_status(opt, m)
+    for v, (lo, hi) in zip(inputs, bounds):
+        v.setlb(lo)
+        v.setub(hi)
+
+
+def _p1_job(job: _P1Job) -> list[list]:
+    inst = job.model.build()
+    for v, (lo, hi) in zip(inst.inputs, job.bounds):
         v.unfix()
         v.setlb(lo)
         v.setub(hi)
-    for v, d in zip(inst.disturbances, disturbance):
+    for v, d in zip(inst.disturbances, job.disturbance):
         v.fix(float(d))
     m = inst.model
     p = len(inst.outputs)
@@ -88,16 +122,19 @@ def _p1_job(job: tuple) -> list[list]:
     m._p1_scale = pyo.Param(range(p), mutable=True, initialize=1.0)
     m._p1_obj = pyo.Objective(expr=sum(((inst.outputs[j] - m._p1_target[j]) / m._p1_scale[j]) ** 2
                                        for j in range(p)))
-    if constraints is not None:
+    if job.constraints is not None:
         m._p1_cons = pyo.ConstraintList()
-        for c in constraints(inst):
+        for c in job.constraints(inst):
             m._p1_cons.add(c)
+    opt = job.model.repeated_solver(m, job.persistent)
     rows = []
     good = snapshot_values(m)
-    for t, s in zip(targets, scales):
+    for t, s in zip(job.targets, job.scales):
         for j in range(p):
             m._p1_target[j] = float(t[j])
             m._p1_scale[j] = float(s[j])
+        if job.start is not None:
+            _move_to_start(opt, m, inst.inputs, job.start, job.bounds)
         status = solve_status(opt, m)
         if status == "ok":
             good = snapshot_values(m)
@@ -111,18 +148,41 @@ def _p1_job(job: tuple) -> list[list]:
     return rows
 
 
+def _best_start(candidates: list[list], rtol: float, atol: float) -> list:
+    """The candidate row (one per start) with the smallest distance among converged ones,
+    extended by ``starts_ok``, ``starts_agree`` and every start's status."""
+    ok = [r for r in candidates if r[-1] == "ok"]
+    statuses = "; ".join(str(r[-1]) for r in candidates)
+    if not ok:
+        return [*candidates[0], 0, 0, statuses]
+    best = min(ok, key=lambda r: r[-2])
+    agree = sum(abs(r[-2] - best[-2]) <= atol + rtol * best[-2] for r in ok)
+    return [*best, len(ok), agree, statuses]
+
+
 def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: int | list[int],
                 constraints: Callable | None = None, disturbance: ArrayLike | None = None,
-                client: ClientSpec = None, progress: bool = True) -> InverseResult:
-    """P1 over a ``resolution`` grid of the DOS; one job per grid row (Dask-able, warm-started).
+                client: ClientSpec = None, progress: bool = True, starts: int = 1, seed: int = 0,
+                persistent: bool = True, agree_rtol: float = 1e-4) -> InverseResult:
+    """P1 over a ``resolution`` grid of the DOS; one job per grid row and start (Dask-able).
 
     ``constraints(instance)`` may return extra Pyomo relations on ``instance.inputs`` /
     ``instance.outputs`` (product specifications, equipment limits).
+    ``starts > 1`` is multistart: besides the warm start from the neighbour, every point is
+    solved from ``starts - 1`` Latin-hypercube points of the AIS (``seed``; the model first
+    solved with the inputs pinned there) and the converged solution nearest its target is
+    kept; ``starts_ok``/``starts_agree`` count the converged starts and those within
+    ``agree_rtol`` (relative, plus 1e-6 absolute) of the best distance, ``start_status``
+    lists every start's status. ``persistent`` solves with Ipopt compiled once per job
+    (:class:`idaes_ml.solvers.persistent.PersistentIpopt`); ``False`` sends every solve
+    through ``SolverFactory``.
     """
     pm = model.as_pyomo()
     ais.check_labels(pm.input_labels)
     dos.check_labels(pm.output_labels)
     ais.require_volume()
+    if starts < 1:
+        raise DataError(f"starts must be >= 1, got {starts}")
     res = np.broadcast_to(np.asarray(resolution, int), (dos.dim,))
     if not dos.volume > 0 and np.any(res > 1):  # a single desired point is fine, a flat grid is not
         dos.require_volume()
@@ -134,20 +194,24 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
     width = np.where(hi > lo, hi - lo, 1.0)
     S = np.where(np.abs(T) > 1e-12, np.abs(T), width)
     row = int(res[-1])
-    bounds = [ais.bounds[k] for k in ais.labels]
+    box = {k: ais.bounds[k] for k in pm.input_labels}
+    bounds = list(box.values())
+    extra = latin_hypercube(box, starts - 1, seed=seed).to_numpy() if starts > 1 else np.zeros((0, len(box)))
     jobs = []
     for n, i in enumerate(range(0, len(T), row)):
         sl = slice(i, i + row) if n % 2 == 0 else slice(min(i + row, len(T)) - 1, i - 1 if i else None, -1)
-        jobs.append((pm, bounds, T[sl], S[sl], constraints, d))
+        jobs += [_P1Job(pm, bounds, T[sl], S[sl], constraints, d, start, persistent) for start in [None, *extra]]
     results = parallel.map(_p1_job, jobs, client=client, desc="P1 inverse map", progress=progress)
     cols = [f"target:{k}" for k in pm.output_labels] + list(pm.input_labels) + list(pm.output_labels)
     rows = []
-    for r, (_, _, t, _, _, _) in zip(results, jobs):
-        if r.ok:
-            rows += r.value
-        else:
-            rows += [[*ti, *[np.nan] * (len(cols) - len(ti)), np.nan, f"error: {r.error}"] for ti in t]
-    table = pd.DataFrame(rows, columns=[*cols, "distance", "status"])
+    for k in range(0, len(jobs), starts):
+        per_start = []
+        for r, job in zip(results[k:k + starts], jobs[k:k + starts]):
+            per_start.append(r.value if r.ok else [[*t, *[np.nan] * (len(cols) - len(t)), np.nan, f"error: {r.error}"]
+                                                    for t in job.targets])
+        rows += per_start[0] if starts == 1 else [_best_start(list(c), agree_rtol, 1e-6) for c in zip(*per_start)]
+    names = [*cols, "distance", "status"] + (["starts_ok", "starts_agree", "start_status"] if starts > 1 else [])
+    table = pd.DataFrame(rows, columns=names)
     table = table.sort_values([f"target:{k}" for k in pm.output_labels], kind="stable").reset_index(drop=True)
     return InverseResult(table, tuple(pm.input_labels), tuple(pm.output_labels))
 

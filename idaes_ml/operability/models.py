@@ -201,6 +201,24 @@ class PyomoModel(OperabilityModel):
 
         return require_solver(self.solver, **self.solver_options)
 
+    def repeated_solver(self, model: pyo.ConcreteModel, persistent: bool = True) -> PyomoSolver:
+        """A solver for many solves of one built ``model`` (set up: call it just before solving).
+
+        With ``persistent`` and the ``"ipopt"`` solver: Ipopt compiled once on ``model``
+        (:class:`idaes_ml.solvers.persistent.PersistentIpopt`), re-solved in-process;
+        models it cannot translate (external functions) and other solvers get :meth:`make_solver`.
+        """
+        if persistent and self.solver == "ipopt":
+            from idaes_ml.solvers.persistent import PersistentIpopt
+
+            opt = PersistentIpopt(options=self.solver_options)
+            try:
+                opt.set_instance(model)
+            except ValueError:  # untranslatable: the .nl route reports per point what fails
+                return self.make_solver()
+            return opt
+        return self.make_solver()
+
     def _evaluate(self, U, D):
         inst = self.build()
         opt = self.make_solver()
@@ -241,7 +259,10 @@ def solve_status(opt: PyomoSolver, model: pyo.ConcreteModel, tee: bool = False) 
     tc = res.solver.termination_condition
     if tc in (pyo.TerminationCondition.optimal, pyo.TerminationCondition.locallyOptimal,
               pyo.TerminationCondition.feasible):
-        model.solutions.load_from(res)
+        if hasattr(opt, "load_vars"):  # persistent solvers hold the solution themselves
+            opt.load_vars()
+        else:
+            model.solutions.load_from(res)
         return "ok"
     return str(tc)
 

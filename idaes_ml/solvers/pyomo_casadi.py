@@ -137,7 +137,7 @@ class SymbolTable:
 
     def vector(self, components: list) -> ca.SX:
         """The column of the symbols of ``components`` (for a casadi Function input)."""
-        return ca.vertcat(*[self._symbols[id(c)] for c in components]) if components else ca.SX(0, 1)
+        return ca.vertcat(*[self.symbol(c) for c in components]) if components else ca.SX(0, 1)
 
 
 class Translator(StreamBasedExpressionVisitor):

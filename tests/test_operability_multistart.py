@@ -1,0 +1,79 @@
+"""P1 through the persistent Ipopt (same reached set as SolverFactory('ipopt')) and P1/P3 multistart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flowsheets.operability import shower
+from idaes_ml.errors import DataError
+from idaes_ml.operability import FunctionModel, Region, inverse_map, solve_p3
+
+DOS = Region.box({"F": (8.0, 22.0), "T": (70.0, 115.0)}, name="DOS")
+
+
+def tilted_well() -> FunctionModel:
+    """y = u^4 - 8 u^2 + 2 u on [-3, 3]: local minimum y = -12.0 near u = 1.97, global y = -20.0
+    near u = -2.03. From the model's start u = 1 Ipopt finds the local one."""
+    return FunctionModel(lambda u: [u[0] ** 4 - 8 * u[0] ** 2 + 2 * u[0]], ["u"], ["y"])
+
+
+WELL_AIS = Region.box({"u": (-3.0, 3.0)}, name="AIS")
+
+
+def test_persistent_p1_reaches_the_same_set_as_one_off_solves():
+    """A grid partly outside the AOS (F up to 22 > 20): identical statuses, inputs, outputs, distances."""
+    fast = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 3, progress=False)
+    slow = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 3, progress=False, persistent=False)
+    assert list(fast.table["status"]) == list(slow.table["status"])
+    cols = ["Fc", "Fh", "F", "T", "distance"]
+    assert fast.table[cols].to_numpy(float) == pytest.approx(slow.table[cols].to_numpy(float), rel=1e-6, abs=1e-8)
+    assert 0 < (fast.table["distance"] < 1e-6).sum() < len(fast.table)
+
+
+def test_multistart_escapes_a_local_optimum():
+    dos = Region.box({"y": (-25.0, -25.0)}, name="DOS")
+    single = inverse_map(tilted_well(), WELL_AIS, dos, 1, progress=False)
+    multi = inverse_map(tilted_well(), WELL_AIS, dos, 1, progress=False, starts=6, seed=1)
+    assert single.table.loc[0, "y"] == pytest.approx(-12.0, abs=0.1)
+    best = multi.table.iloc[0]
+    assert best["y"] == pytest.approx(-20.0, abs=0.1) and best["u"] < 0
+    assert best["distance"] < single.table.loc[0, "distance"]
+    assert best["status"] == "ok" and best["starts_ok"] == 6
+    assert 1 <= best["starts_agree"] < 6  # the local optimum is found from some starts too
+    assert best["start_status"] == "; ".join(["ok"] * 6)
+
+
+def test_multistart_grid_keeps_single_start_columns_and_agrees_inside_the_aos():
+    res = inverse_map(shower.pyomo_model(), shower.ais(), Region.box({"F": (10, 14), "T": (80, 100)}), 2,
+                      progress=False, starts=3)
+    assert list(res.table.columns[-3:]) == ["starts_ok", "starts_agree", "start_status"]
+    assert (res.table["starts_ok"] == 3).all() and (res.table["starts_agree"] == 3).all()
+    exact = np.array([shower.shower_inverse(y) for y in res.table[["target:F", "target:T"]].to_numpy()])
+    assert res.table[["Fc", "Fh"]].to_numpy(float) == pytest.approx(exact, abs=1e-5)
+
+
+def test_no_start_converges_reports_every_status():
+    res = inverse_map(shower.pyomo_model(), shower.ais(), Region.box({"F": (10, 14), "T": (80, 100)}), 2,
+                      progress=False, starts=3, constraints=lambda inst: [inst.inputs[0] + inst.inputs[1] >= 25.0])
+    assert res.success_rate == 0.0
+    assert (res.table["starts_ok"] == 0).all()
+    for text in res.table["start_status"]:
+        statuses = text.split("; ")
+        assert len(statuses) == 3 and all("nfeasible" in s or "error" in s for s in statuses)
+
+
+def test_p3_multistart_and_starts_validation():
+    dos = Region.box({"y": (-25.0, -15.0)}, name="DOS")
+    best = solve_p3(tilted_well(), WELL_AIS, dos, 3, metric="u", starts=4, progress=False)
+    assert best["u"] == pytest.approx(-2.03, abs=0.05)
+    with pytest.raises(DataError, match="starts"):
+        inverse_map(tilted_well(), WELL_AIS, dos, 2, starts=0, progress=False)
+
+
+def test_multistart_parallel_over_starts_matches_serial():
+    dos = Region.box({"y": (-25.0, -10.0)}, name="DOS")
+    serial = inverse_map(tilted_well(), WELL_AIS, dos, 2, progress=False, starts=3)
+    dask = inverse_map(tilted_well(), WELL_AIS, dos, 2, progress=False, starts=3, client=1)
+    pd.testing.assert_frame_equal(serial.table, dask.table, check_exact=False, atol=1e-9)
