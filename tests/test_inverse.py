@@ -88,3 +88,21 @@ def test_bad_problem_definitions(net):
         MisfitProblem(net, {"s": 2.0}, input_bounds={"u1": (-1.0, 0.5)}).build()
     with pytest.raises(DataError, match="below the misfit"):
         identifiability_ranges(MisfitProblem(net, {"s": 2.0}), {"u1": 1.0, "u2": 3.0}, 1e-3, progress=False)
+
+
+def test_multistart_warm_start_agreement_and_parallel_starts(net):
+    truth = {"u1": 0.4, "u2": 2.0}
+    problem = MisfitProblem(net, dict(_predict(net, truth)))
+    serial = multistart(problem, n_starts=3, warm_start={"u1": 0.5, "u2": 2.5}, progress=False)
+    assert [s.start for s in serial.starts][0] == {"u1": 0.5, "u2": 2.5} and len(serial.starts) == 3
+    assert serial.agreeing() == 3  # a unique minimizer: every start finds it
+    dask = multistart(problem, n_starts=3, warm_start={"u1": 0.5, "u2": 2.5}, progress=False, client=1)
+    cols = ["status", "objective", "u1", "u2"]
+    pd.testing.assert_frame_equal(serial.table()[cols], dask.table()[cols], check_exact=False, atol=1e-10)
+
+
+def test_failed_multistart_lists_every_start(net):
+    res = multistart(DesignProblem(net, cost={"u1": 1.0}, output_bounds={"p": (50.0, None)}), n_starts=3,
+                     progress=False)
+    with pytest.raises(SolveFailedError, match="start 0: .*; start 1: .*; start 2: "):
+        res.best

@@ -12,7 +12,7 @@ The library knows nothing about any case study: inputs/outputs are network label
 
 from idaes_ml.inverse.identifiability import identifiability_ranges
 from idaes_ml.inverse.problem import DesignProblem, MisfitProblem, NetworkRef, RangeProblem, build_base_model
-from idaes_ml.inverse.solve import IPOPT_OPTIONS, MultistartResult, StartResult, multistart, solve_start
+from idaes_ml.inverse.solve import IPOPT_OPTIONS, MultistartResult, StartResult, multistart, solve_start, solve_starts
 
 __all__ = [
     "DesignProblem",
@@ -26,4 +26,5 @@ __all__ = [
     "identifiability_ranges",
     "multistart",
     "solve_start",
+    "solve_starts",
 ]

@@ -21,8 +21,10 @@ reads, from the model, the current parameter values, variable bounds and values
 previous solve, which Ipopt uses when ``warm_start_init_point=yes``
 (:data:`WARM_START_OPTIONS`). Results come back as a Pyomo ``SolverResults`` with the
 status and termination condition Pyomo's ``ipopt`` plugin reports for the same Ipopt
-outcome (``check_optimal_termination`` works); values are loaded into the model, and
-duals into ``dual``/``ipopt_zL_out``/``ipopt_zU_out`` import suffixes when the model has them.
+outcome (``check_optimal_termination`` works); values are loaded into the model when
+Pyomo's results would hold a solution (and, as Pyomo does, an error status raises
+ValueError on loading), duals into ``dual``/``ipopt_zL_out``/``ipopt_zU_out`` import
+suffixes when the model has them.
 
 Structure is checked before every solve: the active constraints and objective, their
 expressions (and those of named ``Expression`` components), and which variables are
@@ -63,6 +65,8 @@ NAME = "ipopt_persistent_ml"
 WARM_START_OPTIONS = {"warm_start_init_point": "yes", "warm_start_bound_push": 1e-9,
                       "warm_start_mult_bound_push": 1e-9, "mu_init": 1e-6}
 _INF = math.inf
+#: Termination conditions for which Pyomo's .sol reader keeps no solution.
+_NO_POINT = (TerminationCondition.unbounded, TerminationCondition.internalSolverError)
 
 
 class StructureChangedError(IdaesMLError, RuntimeError):
@@ -244,21 +248,27 @@ class PersistentIpopt:
         out = solver(x0=x0, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg, lam_x0=compiled.lam_x, lam_g0=compiled.lam_g)
         stats = solver.stats()
         status = stats["return_status"]
-        if status in NO_SOLUTION:
-            compiled.x = None
-        else:
-            compiled.x = np.asarray(out["x"], float).ravel()
+        results = self._results(compiled, status)
+        compiled.x = None
+        if status not in NO_SOLUTION:
             compiled.lam_x = np.asarray(out["lam_x"], float).ravel()
             compiled.lam_g = np.asarray(out["lam_g"], float).ravel()
-        results = self._results(compiled, status, stats)
-        if load_solutions and compiled.x is not None:
+            if results.solver.termination_condition not in _NO_POINT:
+                compiled.x = np.asarray(out["x"], float).ravel()
+        if load_solutions:
             if results.solver.status == SolverStatus.error:
                 raise ValueError(f"Cannot load a SolverResults object with bad status: {results.solver.status}")
-            self.load_vars()
+            if compiled.x is not None:
+                self.load_vars()
         wall = time.perf_counter() - t0
         results.solver.wallclock_time = wall
         self.last = SolveStats(status, int(stats["iter_count"]), float(stats["t_wall_total"]), wall)
         return results
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether the last solve left a point to load (as Pyomo's results would hold one)."""
+        return self._compiled is not None and self._compiled.x is not None
 
     def load_vars(self) -> None:
         """Load the last solution's primal values (and suffix duals) into the model."""
@@ -311,7 +321,7 @@ class PersistentIpopt:
             compiled.solvers[key] = ca.nlpsol(NAME, "ipopt", compiled.nlp, opts)
         return compiled.solvers[key]
 
-    def _results(self, compiled: _Compiled, status: str, stats: dict) -> SolverResults:
+    def _results(self, compiled: _Compiled, status: str) -> SolverResults:
         results = SolverResults()
         solver_status, tc, text = termination(status)
         results.solver.name = NAME
