@@ -7,6 +7,7 @@ the real Ipopt AMPL driver's solve_result_num codes (``AmplTNLP::finalize_soluti
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -247,14 +248,55 @@ def iterations_from_text(text: str) -> int:
     return int(re.search(r"Number of Iterations\.*: (\d+)", text).group(1))
 
 
-def test_hsl_linear_solver_falls_back_to_mumps(tmp_path):
-    res = pyo.SolverFactory("ipopt").solve(
-        qp(), options={"linear_solver": "ma57"}, logfile=str(tmp_path / "log")
-    )
+@pytest.mark.parametrize(("linear_solver", "message"), [
+    ("ma57", "libhsl.so"),  # an HSL solver without the HSL library: Ipopt cannot load it
+    ("no_such_solver", '"no_such_solver" is not a valid setting for Option: linear_solver'),
+])
+def test_linear_solver_ipopt_lacks_fails_as_ipopt_fails(linear_solver, message, capfd):
+    """No silent MUMPS: a request Ipopt cannot honour stops it (issue 21, item 5)."""
+    with pytest.raises(ApplicationError):
+        pyo.SolverFactory("ipopt").solve(qp(), options={"linear_solver": linear_solver}, tee=True)
+    assert message in capfd.readouterr().out
+    res = pyo.SolverFactory("ipopt").solve(qp(), options={"linear_solver": "mumps"}, tee=True)
     assert res.solver.termination_condition == TerminationCondition.optimal
-    log = (tmp_path / "log").read_text()
-    assert "linear_solver=ma57 is not available" in log
-    assert "running with linear solver MUMPS" in log
+    assert "running with linear solver MUMPS" in capfd.readouterr().out
+
+
+def test_hsl_probes_say_no_hsl():
+    """Code branching on HSL takes the MUMPS branch: Pyomo's and IDAES's probes answer False."""
+    from idaes.core.solvers.features import ipopt_has_linear_solver
+    from pyomo.contrib.solver.solvers.ipopt import Ipopt
+
+    assert not Ipopt().has_linear_solver("ma57") and Ipopt().has_linear_solver("mumps")
+    assert not ipopt_has_linear_solver.__wrapped__("ma27")  # past any cached answer
+
+
+def test_idaes_ipopt_v2_is_configured_for_mumps(tmp_path, monkeypatch):
+    """IDAES's get_solver('ipopt_v2') asks for ma57 unless idaes.conf says otherwise."""
+    from idaes_ml.solvers.install import configure_idaes
+
+    monkeypatch.setattr(idaes, "data_directory", str(tmp_path))
+    monkeypatch.setattr(idaes.cfg.ipopt_v2.options, "linear_solver", "ma57")
+    (tmp_path / "idaes.conf").write_text('{"use_idaes_solvers": true}')
+    assert configure_idaes() == (str(tmp_path / "idaes.conf"), "ipopt_v2 linear_solver=mumps")
+    doc = json.loads((tmp_path / "idaes.conf").read_text())
+    assert doc == {"use_idaes_solvers": True, "ipopt_v2": {"options": {"linear_solver": "mumps"}}}
+    assert get_solver("ipopt_v2").solve(qp()).solver.termination_condition == TerminationCondition.optimal
+    (tmp_path / "idaes.conf").write_text('{"ipopt_v2": {"options": {"linear_solver": "ma27"}}}')
+    assert configure_idaes()[1] == "ipopt_v2 linear_solver=ma27"  # the user's choice is kept
+
+
+def test_discrete_variables_are_relaxed_with_ipopts_warning(capfd):
+    """As the real AMPL driver (AmplTNLP), say that binaries and integers become continuous (item 6)."""
+    m = pyo.ConcreteModel()
+    m.b = pyo.Var(within=pyo.Binary)
+    m.n = pyo.Var(within=pyo.Integers, bounds=(0, 5))
+    m.c = pyo.Constraint(expr=m.b >= 0.3 - 0.1 * m.n)
+    m.o = pyo.Objective(expr=m.b + (m.n - 2.6) ** 2)  # b linear (a binary), n nonlinear (an integer)
+    res = pyo.SolverFactory("ipopt").solve(m, tee=True)
+    assert res.solver.termination_condition == TerminationCondition.optimal
+    assert pyo.value(m.n) == pytest.approx(2.65, abs=1e-5)  # relaxed, not rounded
+    assert "==> Warning: Treating 1 binary and 1 integer variables as continous." in capfd.readouterr().out
 
 
 def test_unknown_option_is_an_error():

@@ -10,12 +10,13 @@ IDAES's ``get_solver`` then find the executables there. Our ``ipopt`` launcher r
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from idaes_ml.io import atomic_write
+from idaes_ml.io import atomic_write, write_json
 
 #: First-line marker identifying launchers written by this module.
 MARKER = "# idaes_ml solver launcher"
@@ -116,6 +117,34 @@ def install(name: str, force: bool = False) -> tuple[str | None, str]:
     return str(target), "installed (casadi-backed)"
 
 
+def configure_idaes() -> tuple[str | None, str]:
+    """Make MUMPS the linear solver of IDAES's ``get_solver('ipopt_v2')`` unless configured.
+
+    IDAES asks for HSL's ma57 by default, which the casadi-bundled Ipopt lacks (the
+    request fails, as with any Ipopt built without HSL). The setting goes into IDAES's
+    ``idaes.conf`` beside its bin directory, and into this process's ``idaes.cfg``; a
+    ``linear_solver`` the file already names is kept. Returns (path or None, note).
+    """
+    import idaes
+
+    if idaes.data_directory is None:
+        return None, "IDAES has no data directory"
+    path = Path(idaes.data_directory) / "idaes.conf"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        options = doc.setdefault("ipopt_v2", {}).setdefault("options", {})
+    except (ValueError, AttributeError) as err:
+        return None, f"{path} left alone: not a JSON object of objects ({err})"
+    if "linear_solver" not in options:
+        options["linear_solver"] = "mumps"
+        write_json(doc, path)
+    idaes.cfg.ipopt_v2.options.linear_solver = options["linear_solver"]
+    return str(path), f"ipopt_v2 linear_solver={options['linear_solver']}"
+
+
 def install_all(force: bool = False) -> dict[str, tuple[str | None, str]]:
-    """Install ipopt and the casadi-bundled cbc/clp/highs launchers."""
-    return {name: install(name, force) for name in ("ipopt", *CASADI_EXECUTABLES)}
+    """Install ipopt and the casadi-bundled cbc/clp/highs launchers; configure IDAES for our ipopt."""
+    notes = {name: install(name, force) for name in ("ipopt", *CASADI_EXECUTABLES)}
+    if notes["ipopt"][0] is not None and is_ours(notes["ipopt"][0]):
+        notes["idaes.conf"] = configure_idaes()
+    return notes

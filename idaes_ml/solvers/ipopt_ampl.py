@@ -54,6 +54,7 @@ NO_SOLUTION = {
 #: AMPL-driver aliases and options consumed by the driver itself.
 ALIASES = {"maxit": "max_iter", "outlev": "print_level"}
 DRIVER_ONLY = {"wantsol", "halt_on_ampl_error", "option_file_name"}
+#: Linear solvers built into the casadi-bundled Ipopt (HSL ones need libhsl at run time).
 LINEAR_SOLVERS = {"mumps"}
 
 
@@ -141,13 +142,8 @@ def collect_options(cmdline: list[str]) -> dict[str, int | float | str]:
 def ipopt_options(opts: dict, info: NlInfo) -> tuple[dict, bool]:
     """Options for casadi's Ipopt and whether user scaling applies (``user-scaling``)."""
     ipopt = {k: v for k, v in opts.items() if k not in DRIVER_ONLY}
-    solver = str(ipopt.get("linear_solver", "mumps"))
-    if solver not in LINEAR_SOLVERS:
-        print(
-            f"Note: linear_solver={solver} is not available in the casadi-bundled "
-            "Ipopt; using mumps instead."
-        )
-    ipopt["linear_solver"] = "mumps"
+    # linear_solver goes to Ipopt as given: an HSL solver without libhsl, or an unknown
+    # value, stops Ipopt before iterating (Invalid_Option), as with the real driver.
     ipopt["option_file_name"] = ""  # already read by collect_options
     user_scaling = ipopt.get("nlp_scaling_method") == "user-scaling"
     if user_scaling:
@@ -184,6 +180,9 @@ def solve_nl(nl_path: str, opts: dict) -> tuple[NlInfo, dict | None, str]:
     _TIMER.mark("import")
     info, nlp = load_problem(nl_path)
     _TIMER.mark("read_nl")
+    if info.n_binary or info.n_integer:  # AmplTNLP's warning, word for word
+        print(f"==> Warning: Treating {info.n_binary} binary and {info.n_integer} integer variables "
+              "as continous.\n")
     ipopt, user_scaling = ipopt_options(opts, info)
     n, m = nlp.x.numel(), nlp.g.numel()
     sx = _scales(info.suffix("var", "scaling_factor"), n) if user_scaling else np.ones(n)

@@ -40,6 +40,9 @@ class NlInfo:
     n_var: int
     n_con: int
     n_obj: int
+    #: Discrete variables (header line 7): binary, and integer ones of every kind.
+    n_binary: int = 0
+    n_integer: int = 0
     maximize: bool = False
     #: ``suffixes[target][name] = {index: value}`` with target in SUFFIX_TARGETS.
     suffixes: dict[str, dict[str, dict[int, float]]] = field(
@@ -68,7 +71,9 @@ def read_nl(path: str) -> tuple[NlInfo, str]:
     if not lines or not lines[0].startswith("g"):
         raise ValueError(f"{path}: not a text (g-format) .nl file; header {lines[:1]!r}")
     counts = lines[1].split()
-    info = NlInfo(n_var=int(counts[0]), n_con=int(counts[1]), n_obj=int(counts[2]))
+    discrete = [int(v) for v in lines[6].split()[:5]]  # nbv niv nlvbi nlvci nlvoi
+    info = NlInfo(n_var=int(counts[0]), n_con=int(counts[1]), n_obj=int(counts[2]),
+                  n_binary=discrete[0], n_integer=sum(discrete[1:]))
     kept: list[str] = lines[:10]
     rows: list[int] = []  # J segment row of each linear term
     jac_terms: list[str] = []
