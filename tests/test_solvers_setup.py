@@ -6,6 +6,8 @@ import os
 import re
 import signal
 import subprocess
+import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from idaes_ml.solvers import (
     require_solver,
 )
 from idaes_ml.solvers import server
-from idaes_ml.solvers.install import MARKER, install
+from idaes_ml.solvers import install as installer
+from idaes_ml.solvers.install import ENV_VAR, MARKER, STARTUP_FILE, dispatcher_text, install, is_ours
 
 
 def test_install_is_idempotent_and_reports():
@@ -66,11 +69,56 @@ def test_installer_keeps_a_foreign_ipopt(tmp_path, monkeypatch):
     assert path == str(bin_dir / "ipopt") and MARKER in Path(path).read_text()
     (bin_dir / "ipopt").write_text(f"#!/bin/sh\n{MARKER} (ipopt)\nexit 1\n")  # stale
     assert install("ipopt")[0] == path
-    assert "idaes_ml.solvers.ipopt_ampl" in Path(path).read_text()
+    assert Path(path).read_text() == dispatcher_text("ipopt")
     before = Path(path).stat().st_mtime_ns
     time.sleep(0.01)
     assert install("ipopt", force=True)[0] == path
     assert Path(path).stat().st_mtime_ns > before
+
+
+def test_two_environments_keep_their_own_solver(tmp_path, monkeypatch):
+    """Issue 21, item 14: installing from environment B does not redirect A's solver calls to B."""
+    monkeypatch.setattr(idaes, "bin_directory", str(tmp_path / "idaes_bin"))
+    monkeypatch.setenv(ENV_VAR, os.environ.get(ENV_VAR, ""))  # install() sets it; restored after
+    for env in ("A", "B"):
+        root = tmp_path / env
+        (root / "bin").mkdir(parents=True)
+        python = root / "bin" / "python"  # stands in for the environment's interpreter
+        python.write_text(f'#!/bin/sh\necho "python of {env}: $*"\n')
+        python.chmod(0o755)
+        monkeypatch.setattr(sys, "executable", str(python))
+        monkeypatch.setattr(installer, "env_bin_directory", lambda root=root: root / "bin")
+        monkeypatch.setattr(installer, "site_directory", lambda root=root: root / "site")
+        assert install("ipopt") == (str(tmp_path / "idaes_bin" / "ipopt"), "installed (casadi-backed)")
+        assert (root / "site" / STARTUP_FILE).read_text() == \
+            f"import os; os.environ[{ENV_VAR!r}] = {str(root / 'bin')!r}\n"
+    shared = tmp_path / "idaes_bin" / "ipopt"
+    assert shared.read_text() == dispatcher_text("ipopt") and str(tmp_path) not in shared.read_text()
+    for env in ("A", "B"):
+        run = subprocess.run([str(shared), "--version"], capture_output=True, text=True,
+                             env={**os.environ, ENV_VAR: str(tmp_path / env / "bin")})
+        assert run.stdout.startswith(f"python of {env}: -m idaes_ml.solvers.ipopt_ampl --version")
+    run = subprocess.run([str(shared)], capture_output=True, text=True,
+                         env={k: v for k, v in os.environ.items() if k != ENV_VAR})
+    assert run.returncode == 127 and "run 'idaes-ml solvers --install'" in run.stderr
+
+
+def test_solvers_on_the_venv_path_and_found_without_activation(tmp_path):
+    """A plain Pyomo script in an activated venv finds the venv's ipopt; with ``import idaes`` an
+    unactivated one finds it through IDAES's bin directory (the start-up file names the venv)."""
+    venv_bin = Path(sysconfig.get_path("scripts"))
+    assert is_ours(venv_bin / "ipopt") and is_ours(venv_bin / "cbc")
+    solve = ("m = pyo.ConcreteModel(); m.x = pyo.Var(); m.o = pyo.Objective(expr=(m.x - 2) ** 2); "
+             "r = pyo.SolverFactory('ipopt').solve(m); "
+             "print(pyo.SolverFactory('ipopt').executable(), r.solver.termination_condition, os.environ[%r])" % ENV_VAR)
+    bare = {k: v for k, v in os.environ.items() if k != ENV_VAR}
+    for imports, path, exe in (("import os, pyomo.environ as pyo", f"{venv_bin}{os.pathsep}/usr/bin:/bin",
+                                venv_bin / "ipopt"),
+                               ("import os, idaes, pyomo.environ as pyo", "/usr/bin:/bin",
+                                Path(idaes.bin_directory) / "ipopt")):
+        run = subprocess.run([sys.executable, "-c", f"{imports}; {solve}"], capture_output=True, text=True,
+                             cwd=tmp_path, env={**bare, "PATH": path}, timeout=120)
+        assert run.stdout.split()[-3:] == [str(exe), "optimal", str(venv_bin)], run.stderr[-2000:]
 
 
 def test_require_solver_names_missing_solver():

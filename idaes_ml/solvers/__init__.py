@@ -2,9 +2,10 @@
 
 ``install_solvers()`` writes an ``ipopt`` command (our AMPL driver around the Ipopt
 bundled in casadi, :mod:`idaes_ml.solvers.ipopt_ampl`) and launchers for casadi's
-``cbc``/``clp``/``highs`` into IDAES's bin directory, so that
-``SolverFactory('ipopt')``, ``'ipopt_v2'``, ``'cbc'`` and ``idaes.core.solvers.get_solver()``
-work unchanged. ``find_solvers()``/``report_text()`` report what is usable;
+``cbc``/``clp``/``highs`` into this environment's scripts directory (``.venv/bin``), and
+environment-independent dispatchers to them into IDAES's bin directory
+(:mod:`idaes_ml.solvers.install`), so that ``SolverFactory('ipopt')``, ``'ipopt_v2'``,
+``'cbc'`` and ``idaes.core.solvers.get_solver()`` work unchanged. ``find_solvers()``/``report_text()`` report what is usable;
 ``require_solver(name)`` returns a ready solver or raises SolverNotFoundError.
 ``PersistentIpopt`` (:mod:`idaes_ml.solvers.persistent`, registered with ``SolverFactory``
 as ``ipopt_persistent_ml`` once imported) compiles a model once and re-solves it in-process.

@@ -79,7 +79,7 @@ def find_solvers() -> list[SolverInfo]:
 
 
 def install_solvers(force: bool = False) -> list[SolverInfo]:
-    """Install the casadi-backed launchers into IDAES's bin dir unless others exist.
+    """Install the casadi-backed launchers (this environment's, and IDAES's dispatchers) unless others exist.
 
     Idempotent and cheap when already installed; ``force=True`` rewrites our
     launchers (never someone else's working executable). Returns find_solvers().

@@ -1,10 +1,16 @@
-"""Write ``ipopt``/``cbc``/``clp``/``highs`` launchers into IDAES's bin directory.
+"""Install ``ipopt``/``cbc``/``clp``/``highs`` launchers, per Python environment.
 
-IDAES puts ``idaes.bin_directory`` on ``PATH`` when imported, which is where
-``idaes get-extensions`` would have put its binaries; Pyomo's ``SolverFactory`` and
-IDAES's ``get_solver`` then find the executables there. Our ``ipopt`` launcher runs
-:mod:`idaes_ml.solvers.ipopt_ampl` with this environment's Python; the others
-``exec`` the executables shipped in the casadi wheel.
+Each environment gets its own launchers in its scripts directory (``.venv/bin``, on
+the venv's ``PATH``): ``ipopt`` runs :mod:`idaes_ml.solvers.ipopt_ampl` with that
+environment's Python, the others ``exec`` the executables of its casadi wheel. So a
+plain Pyomo script in an activated venv finds them.
+
+IDAES puts ``idaes.bin_directory`` (shared by every environment of the user) first on
+``PATH`` when imported; there go environment-independent dispatchers that run the
+launcher of the calling environment, ``$IDAES_ML_BIN/<name>``. Every environment where
+the launchers were installed sets ``IDAES_ML_BIN`` to its scripts directory at
+interpreter start-up (``idaes_ml_solvers.pth`` in its site-packages), so two
+environments on one machine no longer overwrite each other's solver.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 from idaes_ml.io import atomic_write, write_json
@@ -21,6 +28,20 @@ from idaes_ml.io import atomic_write, write_json
 #: First-line marker identifying launchers written by this module.
 MARKER = "# idaes_ml solver launcher"
 CASADI_EXECUTABLES = ("cbc", "clp", "highs")
+#: Environment variable naming the calling environment's launcher directory.
+ENV_VAR = "IDAES_ML_BIN"
+#: Start-up file (site-packages) that sets ENV_VAR in every interpreter of the environment.
+STARTUP_FILE = "idaes_ml_solvers.pth"
+
+
+def env_bin_directory() -> Path:
+    """This environment's scripts directory (``.venv/bin``), where its own launchers go."""
+    return Path(sysconfig.get_path("scripts"))
+
+
+def site_directory() -> Path:
+    """This environment's site-packages, where the start-up file goes."""
+    return Path(sysconfig.get_path("purelib"))
 
 
 def bin_directory() -> Path:
@@ -41,7 +62,7 @@ def casadi_directory() -> Path | None:
 
 
 def launcher_text(name: str) -> str | None:
-    """Shell launcher for solver ``name``; None when its backend is missing."""
+    """This environment's shell launcher for solver ``name``; None when its backend is missing."""
     if name == "ipopt":
         package_root = Path(__file__).resolve().parents[2]
         command = (
@@ -55,6 +76,20 @@ def launcher_text(name: str) -> str | None:
             return None
         command = f"exec '{exe}' \"$@\""
     return f"#!/bin/sh\n{MARKER} ({name})\n{command}\n"
+
+
+def dispatcher_text(name: str) -> str:
+    """Environment-independent launcher for IDAES's shared bin directory: runs ``$IDAES_ML_BIN/<name>``."""
+    target = f'"${ENV_VAR}/{name}"'
+    return (
+        f"#!/bin/sh\n{MARKER} ({name}), environment-independent\n"
+        f"# Runs {name} of the calling Python environment; each environment where `idaes-ml solvers\n"
+        f"# --install` ran sets {ENV_VAR} at start-up ({STARTUP_FILE} in its site-packages).\n"
+        f'if [ -n "${ENV_VAR}" ] && [ -x {target} ]; then exec {target} "$@"; fi\n'
+        f"echo \"{name}: \\${ENV_VAR} names no idaes_ml environment; run 'idaes-ml solvers --install' "
+        f"in the Python environment that calls {name}\" >&2\n"
+        "exit 127\n"
+    )
 
 
 def is_ours(path: str | Path) -> bool:
@@ -90,31 +125,57 @@ def write_launcher(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def install(name: str, force: bool = False) -> tuple[str | None, str]:
-    """Install the launcher for ``name``; returns (path or None, note)."""
-    try:
-        bin_dir = bin_directory()
-    except OSError as err:
-        return None, f"cannot create IDAES's bin directory: {err}"
-    target = bin_dir / name
-    text = launcher_text(name)
-    if text is None:
-        return None, "backend executable not found in the casadi wheel"
+def _place(target: Path, text: str, force: bool) -> tuple[str | None, str]:
+    """Write launcher ``text`` at ``target`` unless it is there already or a foreign file is."""
     if target.is_file() and is_ours(target):
         if not force and target.read_text(encoding="utf-8") == text:
             return str(target), "installed (casadi-backed)"
-    else:
-        other = foreign_executable(name, bin_dir)
-        if other is not None:
-            return other, "existing executable kept"
-        if target.exists() or target.is_symlink():
-            if not force:
-                return None, f"{target} exists, is not ours and does not run; use force=True"
+    elif (target.exists() or target.is_symlink()) and not force:
+        return None, f"{target} exists and is not ours; use force=True"
     try:
         write_launcher(target, text)
     except OSError as err:
         return None, f"cannot write {target}: {err}"
     return str(target), "installed (casadi-backed)"
+
+
+def install_startup_file() -> Path:
+    """Write this environment's start-up file (sets ``IDAES_ML_BIN``), and set it in this process."""
+    path = site_directory() / STARTUP_FILE
+    text = f"import os; os.environ[{ENV_VAR!r}] = {str(env_bin_directory())!r}\n"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        with atomic_write(path) as fh:
+            fh.write(text)
+    os.environ[ENV_VAR] = str(env_bin_directory())
+    return path
+
+
+def install(name: str, force: bool = False) -> tuple[str | None, str]:
+    """Install this environment's launcher for ``name`` and IDAES's dispatcher; returns (path, note).
+
+    The path is the dispatcher's (what Pyomo finds once ``idaes`` is imported), or a
+    working foreign executable that is kept instead.
+    """
+    text = launcher_text(name)
+    if text is None:
+        return None, "backend executable not found in the casadi wheel"
+    try:
+        bin_dir = bin_directory()
+    except OSError as err:
+        return None, f"cannot create IDAES's bin directory: {err}"
+    shared = bin_dir / name
+    if not is_ours(shared):
+        other = foreign_executable(name, bin_dir)
+        if other is not None:
+            return other, "existing executable kept"
+    path, note = _place(env_bin_directory() / name, text, force)
+    if path is None:
+        return None, note
+    try:
+        install_startup_file()
+    except OSError as err:
+        return None, f"cannot write {site_directory() / STARTUP_FILE}: {err}"
+    return _place(shared, dispatcher_text(name), force)
 
 
 def configure_idaes() -> tuple[str | None, str]:
