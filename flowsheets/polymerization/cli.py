@@ -8,7 +8,12 @@ the recipe (cBA_0, cAIBN_0, temp, time) is found by multistart Ipopt on the embe
 forward network, with identifiability ranges, then re-simulated.  Printed, and saved to
 ``--out``: ``<stem>_inversion.csv`` (one row per target), ``<stem>_ranges.csv``, and
 ``<stem>_row<i>_mmd.png`` (target vs re-simulated MMD).  Exit codes: 0 ok, 2 bad input or
-missing model, 1 no start converged.
+missing model (one ``error:`` line on stderr), 1 no start converged.
+
+Each row prints its misfit with the p-value under the noise model of
+:mod:`flowsheets.polymerization.eo_inverse` (target = network prediction + Gaussian errors
+of the network's validation RMSE; no measurement noise): "reachable" means p >= 0.05.
+Pyomo/IDAES log messages go to stderr, so stdout carries only the results.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from idaes_ml.cli import OneLineParser, error_line, logs_to_stderr, positive_int, read_input_table
 from idaes_ml.errors import DataError, MetadataError, SolveFailedError
-from idaes_ml.io import read_table, write_table
+from idaes_ml.io import write_table
 
 __all__ = ["invert_main", "DEFAULT_MODEL_DIR"]
 
@@ -29,12 +35,12 @@ DEFAULT_MODEL_DIR = os.environ.get("IDAES_ML_POLYMER_MODEL", "benchmarks/results
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="idaes-ml invert", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="idaes-ml invert", description=__doc__.splitlines()[0])
     ap.add_argument("--target", required=True, help="CSV/parquet with MMD_1..MMD_100, cBA_time, Mn, Mw")
     ap.add_argument("--model", default=DEFAULT_MODEL_DIR, help="forward-model directory (default %(default)s)")
     ap.add_argument("--name", default="ba_forward", help="forward-model name")
     ap.add_argument("--out", default=None, help="output directory (default: beside the target file)")
-    ap.add_argument("--starts", type=int, default=8, help="multistart points")
+    ap.add_argument("--starts", type=positive_int, default=8, help="multistart points")
     ap.add_argument("--no-ranges", action="store_true", help="skip identifiability ranges")
     ap.add_argument("--client", default=None, help="idaes_ml.parallel.map client, e.g. 2 local workers")
     return ap
@@ -43,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
 def invert_main(argv: list[str] | None = None) -> int:
     """Run the ``invert`` command; returns the process exit code."""
     args = _parser().parse_args(argv)
+    with logs_to_stderr():
+        return _invert(args)
+
+
+def _invert(args: argparse.Namespace) -> int:
     from flowsheets.polymerization.eo_inverse import invert_target, mmd_plot
     from flowsheets.polymerization.forward import ForwardModel
     from flowsheets.polymerization.mmd import MMD_COLUMNS
@@ -51,19 +62,19 @@ def invert_main(argv: list[str] | None = None) -> int:
     out_dir = Path(args.out) if args.out else target_path.parent
     client = int(args.client) if args.client and args.client.isdigit() else args.client
     try:
-        targets = read_table(target_path)
+        targets = read_input_table(target_path)
         if targets.empty:
             raise DataError(f"{target_path} has no rows")
         fm = ForwardModel.load(args.model, args.name)
-    except (FileNotFoundError, DataError, MetadataError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (OSError, DataError, MetadataError) as exc:
+        print(error_line(exc), file=sys.stderr)
         return 2
     rows, ranges, code = [], [], 0
     for i, target in targets.iterrows():
         try:
             inv = invert_target(fm, target, n_starts=args.starts, ranges=not args.no_ranges, client=client)
         except DataError as exc:
-            print(f"error: row {i}: {exc}", file=sys.stderr)
+            print(error_line(f"row {i}: {exc}"), file=sys.stderr)
             return 2
         except SolveFailedError as exc:
             print(f"row {i}: inversion failed: {exc}", file=sys.stderr)
@@ -87,7 +98,8 @@ def invert_main(argv: list[str] | None = None) -> int:
 def _print(i: int, inv, png: Path) -> None:
     units = {"cBA_0": "mol/L", "cAIBN_0": "mol/L", "temp": "degC", "time": "s"}
     state = "reachable" if inv.reachable else "NOT reachable: nearest achievable shown"
-    print(f"row {i}: misfit {inv.misfit:.3g} ({state}), {inv.seconds:.1f} s")
+    print(f"row {i}: misfit {inv.misfit:.3g}, p = {inv.p_value:.3g} ({state}; chi-square, "
+          f"{len(inv.target)} outputs), {inv.seconds:.1f} s")
     for k, v in inv.recipe.items():
         rng = "" if inv.ranges is None else f"  identifiable range [{inv.ranges.loc[k, 'low']:.4g}, {inv.ranges.loc[k, 'high']:.4g}]"
         print(f"  {k:8s} = {v:.4g} {units.get(k, '')}{rng}")

@@ -113,15 +113,33 @@ def train_forward(train: pd.DataFrame, directory: str | os.PathLike, name: str =
     return fm
 
 
-def target_outputs(fm: ForwardModel, target: pd.Series) -> dict[str, float]:
-    """A target row (MMD_1..100, cBA_time, Mn, Mw) in network-output space; checks it first."""
-    missing = [c for c in ["cBA_time", "Mn", "Mw", *MMD_COLUMNS] if c not in target.index]
+def target_outputs(fm: ForwardModel, target: pd.Series | dict) -> dict[str, float]:
+    """A target row (MMD_1..100, cBA_time, Mn, Mw) in network-output space; checks it first.
+
+    ``target`` is a labelled row (a pandas Series such as ``df.iloc[0]``, or a dict); an
+    unlabelled array, non-numeric cells or MMD columns beyond ``MMD_100`` raise DataError.
+    """
+    if isinstance(target, dict):
+        target = pd.Series(target)
+    if not isinstance(target, pd.Series):
+        raise DataError(f"target must be a labelled row (pandas Series, e.g. df.iloc[0], or a dict) with "
+                        f"columns cBA_time, Mn, Mw, MMD_1..MMD_{len(MMD_COLUMNS)}; got {type(target).__name__}")
+    needed = ["cBA_time", "Mn", "Mw", *MMD_COLUMNS]
+    missing = [c for c in needed if c not in target.index]
+    mmd = [c for c in target.index if str(c).startswith("MMD_")]
     if missing:
-        n_mmd = sum(c.startswith("MMD_") for c in target.index)
         raise DataError(f"target lacks columns {missing[:5]}{'...' if len(missing) > 5 else ''}; "
-                        f"it needs cBA_time, Mn, Mw and {len(MMD_COLUMNS)} MMD values (has {n_mmd})")
-    w = check_mmd(target[MMD_COLUMNS].to_numpy(dtype=float), "target MMD")
-    scal = target[["cBA_time", "Mn", "Mw"]].astype(float)
+                        f"it needs cBA_time, Mn, Mw and {len(MMD_COLUMNS)} MMD values (has {len(mmd)})")
+    extra = [c for c in mmd if c not in MMD_COLUMNS]
+    if extra:
+        raise DataError(f"target has {len(mmd)} MMD columns, expected exactly {len(MMD_COLUMNS)} "
+                        f"(MMD_1..MMD_{len(MMD_COLUMNS)} on the fixed log10 M grid); unexpected {extra[:5]}")
+    numeric = pd.to_numeric(target[needed], errors="coerce")
+    text = [c for c in needed if pd.isna(numeric[c]) and not pd.isna(target[c])]
+    if text:
+        raise DataError(f"target has non-numeric values in {text[:5]} (e.g. {text[0]}={target[text[0]]!r})")
+    w = check_mmd(numeric[MMD_COLUMNS].to_numpy(dtype=float), "target MMD")
+    scal = numeric[["cBA_time", "Mn", "Mw"]].astype(float)
     if not np.isfinite(scal).all() or (scal <= 0).any():
         raise DataError(f"target cBA_time, Mn, Mw must be positive and finite, got {scal.to_dict()}")
     if scal["Mw"] < scal["Mn"]:
