@@ -149,8 +149,9 @@ def export_onnx(
                              f" x max(1, largest scaled output {magnitude:.3g})")
     meta = NetworkMetadata(net.input_labels, net.output_labels, net.input_offset, net.input_factor,
                            net.output_offset, net.output_factor, bounds)
+    info = meta.to_dict()  # raises before anything is written
     directory = Path(directory)
     with atomic_write(onnx_path(directory, name), "wb") as fh:
         fh.write(proto.SerializeToString())
-    write_json(meta.to_dict(), info_path(directory, name))
+    write_json(info, info_path(directory, name))
     return ExportResult(onnx_path(directory, name), info_path(directory, name), diff)
