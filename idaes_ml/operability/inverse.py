@@ -10,8 +10,9 @@ when ``y*_j = 0``) subject to the model, the AIS bounds on the inputs and option
 nonlinear constraints. Points are solved row by row in snake order, each warm-started from
 its neighbour's solution (after a failure, from the last good one); every point keeps its
 solver status. The solutions are DIS* (inputs) and DOS* (outputs); ``distance`` says how far
-each desired point is from what the process can achieve (0 inside the AOS). Each row's
-model is compiled once for Ipopt and re-solved in-process with new targets
+each desired point is from what the process can achieve (0 inside the AOS). The model is
+compiled once for Ipopt per job (serially: once for the whole grid; every row still starts
+from the model's initial point) and re-solved in-process with new targets
 (:class:`idaes_ml.solvers.persistent.PersistentIpopt`). Multistart (``starts=k``) adds
 ``k - 1`` Latin-hypercube starts in the AIS to the warm start, keeps the best converged
 solution and reports how many starts converged and agreed with it.
@@ -80,12 +81,11 @@ class InverseResult:
 
 @dataclass(frozen=True)
 class _P1Job:
-    """One DOS grid row solved from one kind of start (a map job; picklable for Dask)."""
+    """DOS grid rows solved from one kind of start on one model (a map job; picklable for Dask)."""
 
     model: PyomoModel
     bounds: list[tuple[float, float]]
-    targets: np.ndarray
-    scales: np.ndarray
+    rows: list[tuple[np.ndarray, np.ndarray]]  # (targets, scales) of each row, in solve order
     constraints: Callable | None
     disturbance: np.ndarray
     start: np.ndarray | None  # None: warm start from the neighbour; else this input point
@@ -127,25 +127,28 @@ def _p1_job(job: _P1Job) -> list[list]:
         for c in job.constraints(inst):
             m._p1_cons.add(c)
     opt = job.model.repeated_solver(m, job.persistent)
-    rows = []
-    good = snapshot_values(m)
-    for t, s in zip(job.targets, job.scales):
-        for j in range(p):
-            m._p1_target[j] = float(t[j])
-            m._p1_scale[j] = float(s[j])
-        if job.start is not None:
-            _move_to_start(opt, m, inst.inputs, job.start, job.bounds)
-        status = solve_status(opt, m)
-        if status == "ok":
-            good = snapshot_values(m)
-            u = [pyo.value(v) for v in inst.inputs]
-            y = [pyo.value(v) for v in inst.outputs]
-            dist = float(np.sqrt(pyo.value(m._p1_obj)))
-        else:
-            restore_values(m, good)
-            u, y, dist = [np.nan] * len(inst.inputs), [np.nan] * p, np.nan
-        rows.append([*t, *u, *y, dist, status])
-    return rows
+    out = []
+    initial = snapshot_values(m)
+    for targets, scales in job.rows:  # each row from the model's initial point, as a fresh build would
+        restore_values(m, initial)
+        good = initial
+        for t, s in zip(targets, scales):
+            for j in range(p):
+                m._p1_target[j] = float(t[j])
+                m._p1_scale[j] = float(s[j])
+            if job.start is not None:
+                _move_to_start(opt, m, inst.inputs, job.start, job.bounds)
+            status = solve_status(opt, m)
+            if status == "ok":
+                good = snapshot_values(m)
+                u = [pyo.value(v) for v in inst.inputs]
+                y = [pyo.value(v) for v in inst.outputs]
+                dist = float(np.sqrt(pyo.value(m._p1_obj)))
+            else:
+                restore_values(m, good)
+                u, y, dist = [np.nan] * len(inst.inputs), [np.nan] * p, np.nan
+            out.append([*t, *u, *y, dist, status])
+    return out
 
 
 def _best_start(candidates: list[list], rtol: float, atol: float) -> list:
@@ -164,7 +167,7 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
                 constraints: Callable | None = None, disturbance: ArrayLike | None = None,
                 client: ClientSpec = None, progress: bool = True, starts: int = 1, seed: int = 0,
                 persistent: bool = True, agree_rtol: float = 1e-4) -> InverseResult:
-    """P1 over a ``resolution`` grid of the DOS; one job per grid row and start (Dask-able).
+    """P1 over a ``resolution`` grid of the DOS, row by row (Dask-able: with a ``client`` one job per row and start).
 
     ``constraints(instance)`` may return extra Pyomo relations on ``instance.inputs`` /
     ``instance.outputs`` (product specifications, equipment limits).
@@ -197,21 +200,25 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
     box = {k: ais.bounds[k] for k in pm.input_labels}
     bounds = list(box.values())
     extra = latin_hypercube(box, starts - 1, seed=seed).to_numpy() if starts > 1 else np.zeros((0, len(box)))
-    jobs = []
+    rows = []
     for n, i in enumerate(range(0, len(T), row)):
         sl = slice(i, i + row) if n % 2 == 0 else slice(min(i + row, len(T)) - 1, i - 1 if i else None, -1)
-        jobs += [_P1Job(pm, bounds, T[sl], S[sl], constraints, d, start, persistent) for start in [None, *extra]]
+        rows.append((T[sl], S[sl]))
+    chunks = [rows] if client is None else [[r] for r in rows]  # serially, one model serves every row
+    jobs = [_P1Job(pm, bounds, chunk, constraints, d, start, persistent) for chunk in chunks
+            for start in [None, *extra]]
     results = parallel.map(_p1_job, jobs, client=client, desc="P1 inverse map", progress=progress)
     cols = [f"target:{k}" for k in pm.output_labels] + list(pm.input_labels) + list(pm.output_labels)
-    rows = []
+    table_rows = []
     for k in range(0, len(jobs), starts):
         per_start = []
         for r, job in zip(results[k:k + starts], jobs[k:k + starts]):
             per_start.append(r.value if r.ok else [[*t, *[np.nan] * (len(cols) - len(t)), np.nan, f"error: {r.error}"]
-                                                    for t in job.targets])
-        rows += per_start[0] if starts == 1 else [_best_start(list(c), agree_rtol, 1e-6) for c in zip(*per_start)]
+                                                    for targets, _ in job.rows for t in targets])
+        table_rows += per_start[0] if starts == 1 else [_best_start(list(c), agree_rtol, 1e-6)
+                                                        for c in zip(*per_start)]
     names = [*cols, "distance", "status"] + (["starts_ok", "starts_agree", "start_status"] if starts > 1 else [])
-    table = pd.DataFrame(rows, columns=names)
+    table = pd.DataFrame(table_rows, columns=names)
     table = table.sort_values([f"target:{k}" for k in pm.output_labels], kind="stable").reset_index(drop=True)
     return InverseResult(table, tuple(pm.input_labels), tuple(pm.output_labels))
 

@@ -317,7 +317,8 @@ class PersistentIpopt:
         ipopt = self._ipopt_options(options, tee)
         key = frozenset(ipopt.items())
         if key not in compiled.solvers:
-            opts = {"ipopt": ipopt, "print_time": False, "record_time": True, "error_on_fail": False}
+            opts = {"ipopt": ipopt, "print_time": False, "record_time": True, "error_on_fail": False,
+                    "show_eval_warnings": tee}
             compiled.solvers[key] = ca.nlpsol(NAME, "ipopt", compiled.nlp, opts)
         return compiled.solvers[key]
 

@@ -21,7 +21,6 @@ and shared. What casadi cannot represent (external functions) raises
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -79,9 +78,33 @@ def _external(node: Any, a: list[Operand]) -> ca.SX:
         "solve this model with SolverFactory('ipopt')")
 
 
+class _Term:
+    """``coef * symbol`` inside a sum, kept apart so that a sum's linear part is one casadi product."""
+
+    __slots__ = ("coef", "sym")
+
+    def __init__(self, coef: float, sym: ca.SX) -> None:
+        self.coef, self.sym = coef, sym
+
+
+def _sum(node: Any, a: list[Operand | _Term]) -> Operand:
+    """A sum as ``c' x`` (one sparse product) plus the other terms (one ``sum1``); casadi's
+    Python operators cost microseconds each, so long linear sums are built in few calls."""
+    terms = [t for t in a if type(t) is _Term]
+    rest = [t for t in a if type(t) is not _Term]
+    const = sum(t for t in rest if type(t) is float)
+    parts = [t for t in rest if type(t) is not float]
+    total: Operand = const
+    if terms:
+        total = total + ca.mtimes(ca.DM([t.coef for t in terms]).T, ca.vertcat(*[t.sym for t in terms]))
+    if parts:
+        total = total + (parts[0] if len(parts) == 1 else ca.sum1(ca.vertcat(*parts)))
+    return total
+
+
 #: Expression class -> builder(node, translated args); subclasses resolve through the MRO.
 HANDLERS: dict[type, Callable[[Any, list[Operand]], Operand]] = {
-    ne.SumExpressionBase: lambda n, a: functools.reduce(operator.add, a),
+    ne.SumExpressionBase: _sum,
     ne.ProductExpression: lambda n, a: a[0] * a[1],
     ne.DivisionExpression: lambda n, a: _sx(a[0]) / a[1],
     ne.PowExpression: lambda n, a: _sx(a[0]) ** a[1],
@@ -160,11 +183,15 @@ class Translator(StreamBasedExpressionVisitor):
         walk, result = self.beforeChild(None, expr, 0)
         return walk, result
 
-    def beforeChild(self, node: Any, child: Any, child_idx: int) -> tuple[bool, Operand | None]:  # noqa: N802
+    def beforeChild(self, node: Any, child: Any, child_idx: int) -> tuple[bool, Operand | _Term | None]:  # noqa: N802
         if type(child) in native_numeric_types:
             return False, float(child)
         if not child.is_expression_type():
             return False, self.table.leaf(child)
+        if type(child) is ne.MonomialTermExpression and isinstance(node, ne.SumExpressionBase):
+            coef, var = child.args
+            if type(coef) in native_numeric_types:
+                return False, _Term(float(coef), self.table.symbol(var))
         if child.is_named_expression_type() and id(child) in self.named:
             return False, self.named[id(child)][2]
         return True, None
