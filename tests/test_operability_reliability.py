@@ -17,6 +17,7 @@ from idaes_ml.operability import (
     PairedPolytopes,
     Region,
     forward_map,
+    inverse_map,
     oi_input,
     oi_output,
 )
@@ -97,6 +98,8 @@ def test_non_integer_resolution_is_rejected(resolution):
         forward_map(model, AIS, [3, resolution], progress=False)
     with pytest.raises(DataError, match="whole numbers of points"):
         AIS.grid(resolution)
+    with pytest.raises(DataError, match="whole numbers of points"):  # P1 over the DOS grid, before any solve
+        inverse_map(model, AIS, Region.box({"s": (0, 1), "t": (0, 1)}, name="DOS"), resolution, progress=False)
 
 
 @pytest.mark.parametrize(("resolution", "n"), [(3, 9), (3.0, 9), (np.int64(2), 4), ([2, 4], 8)])

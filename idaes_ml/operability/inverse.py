@@ -37,7 +37,7 @@ from idaes_ml import parallel
 from idaes_ml.errors import DataError
 from idaes_ml.operability.models import (OperabilityModel, PyomoModel, restore_values, snapshot_values,
                                          solve_status)
-from idaes_ml.operability.sets import Region, grid_points
+from idaes_ml.operability.sets import Region, grid_points, grid_resolution
 from idaes_ml.sampling import latin_hypercube
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
     ais.require_volume()
     if starts < 1:
         raise DataError(f"starts must be >= 1, got {starts}")
-    res = np.broadcast_to(np.asarray(resolution, int), (dos.dim,))
+    res = grid_resolution(resolution, dos.dim)
     if not dos.volume > 0 and np.any(res > 1):  # a single desired point is fine, a flat grid is not
         dos.require_volume()
     d = np.zeros(0) if disturbance is None else np.asarray(disturbance, float).ravel()
