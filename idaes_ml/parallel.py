@@ -17,13 +17,14 @@ processes, shut down afterwards), a scheduler address such as
 ``"tcp://10.0.0.5:8786"``, or an existing ``dask.distributed.Client``.
 
 A job that calls ``sys.exit`` is a failed job (``SystemExit: <code>``), serially and
-on Dask alike. On Dask a job whose worker process dies (``os._exit``, a segfault, the
-out-of-memory killer) is retried once on another worker, then reported as that job's
-error (``WorkerDied: ...``); the other jobs' results are kept. On a cluster given by
-address or ``Client`` the retry count is that scheduler's
+on Dask alike. On a LocalCluster started here, a job whose worker process dies
+(``os._exit``, a segfault, the out-of-memory killer) is retried once on a fresh worker,
+then reported as that job's error (``WorkerDied: KilledWorker: ...``); the other jobs'
+results are kept, and each worker runs one job at a time, so no other job dies with it.
+On a cluster given by address or ``Client`` the retries are that scheduler's
 ``distributed.scheduler.allowed-failures``, and jobs queued on the dying worker
-(``worker-saturation`` above 1) may share the death. Serial jobs run in the calling process, so
-a job that kills its process ends the map with it: use ``client=1`` for jobs that may.
+(``worker-saturation`` above 1) may share its death. Serial jobs run in the calling
+process, so a job that kills its process ends the map: use ``client=1`` for jobs that may.
 """
 
 from __future__ import annotations
