@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,16 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
     return value
+
+
+def client_spec(text: str) -> int | str:
+    """An argparse type for a :func:`idaes_ml.parallel.map` client: a worker count, ``local`` or ``host:port``."""
+    if text.isdigit():
+        return positive_int(text)
+    if text == "local" or re.fullmatch(r"([a-z]+://)?[^:/\s]+:\d+", text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"expected a number of local workers, 'local' or a scheduler address such as tcp://host:8786, got {text!r}")
 
 
 def _hidden(text: str) -> tuple[int, ...]:

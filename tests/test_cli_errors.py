@@ -111,6 +111,8 @@ def test_invert_bad_targets_are_one_line(heldout, tmp_path, capsys):
     _assert_one_line_error(code, err, "101 MMD columns", "MMD_101")
     code, _, err = _run(invert_main, ["--target", str(tmp_path / "text.csv"), "--starts", "0"], capsys)
     _assert_one_line_error(code, err, "--starts")
+    code, _, err = _run(invert_main, ["--target", str(tmp_path / "text.csv"), "--client", "foo"], capsys)
+    _assert_one_line_error(code, err, "--client", "scheduler address")
 
 
 def test_invert_target_must_be_labelled(heldout):

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from idaes_ml.cli import OneLineParser, error_line, logs_to_stderr, positive_int, read_input_table
-from idaes_ml.errors import DataError, MetadataError, SolveFailedError
+from idaes_ml.cli import OneLineParser, client_spec, error_line, logs_to_stderr, positive_int, read_input_table
+from idaes_ml.errors import DataError, IdaesMLError, MetadataError, SolveFailedError
 from idaes_ml.io import write_table
 
 __all__ = ["invert_main", "DEFAULT_MODEL_DIR"]
@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", default=None, help="output directory (default: beside the target file)")
     ap.add_argument("--starts", type=positive_int, default=8, help="multistart points")
     ap.add_argument("--no-ranges", action="store_true", help="skip identifiability ranges")
-    ap.add_argument("--client", default=None, help="idaes_ml.parallel.map client, e.g. 2 local workers")
+    ap.add_argument("--client", type=client_spec, default=None,
+                    help="idaes_ml.parallel.map client: 2 (local workers), local, or tcp://host:port")
     return ap
 
 
@@ -50,7 +51,11 @@ def invert_main(argv: list[str] | None = None) -> int:
     """Run the ``invert`` command; returns the process exit code."""
     args = _parser().parse_args(argv)
     with logs_to_stderr():
-        return _invert(args)
+        try:
+            return _invert(args)
+        except (OSError, IdaesMLError) as exc:  # e.g. an unreachable scheduler
+            print(error_line(exc), file=sys.stderr)
+            return 2
 
 
 def _invert(args: argparse.Namespace) -> int:
@@ -60,7 +65,6 @@ def _invert(args: argparse.Namespace) -> int:
 
     target_path = Path(args.target)
     out_dir = Path(args.out) if args.out else target_path.parent
-    client = int(args.client) if args.client and args.client.isdigit() else args.client
     try:
         targets = read_input_table(target_path)
         if targets.empty:
@@ -72,7 +76,7 @@ def _invert(args: argparse.Namespace) -> int:
     rows, ranges, code = [], [], 0
     for i, target in targets.iterrows():
         try:
-            inv = invert_target(fm, target, n_starts=args.starts, ranges=not args.no_ranges, client=client)
+            inv = invert_target(fm, target, n_starts=args.starts, ranges=not args.no_ranges, client=args.client)
         except DataError as exc:
             print(error_line(f"row {i}: {exc}"), file=sys.stderr)
             return 2
