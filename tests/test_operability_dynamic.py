@@ -129,3 +129,7 @@ def test_network_step_model_reproduces_exact_lti_funnel(tmp_path):
     assert np.allclose(by_network.doi, by_function.doi, atol=1e-5)
     assert np.allclose(by_network.doi, exact.doi, atol=1e-5)
     assert exact.first_operable_step == by_network.first_operable_step
+    # the network names its outputs: a DOS written {y2, y1} (or an AIS {u2, u1}) is matched by name
+    swapped = dynamic_operability(net, [0.0, 0.0], Region.box({"u2": (-1.0, 1.0), "u1": (-1.0, 1.0)}, name="AIS"),
+                                  Region.box({"y2": (0.2, 1.0), "y1": (0.5, 1.5)}, name="DOS"), 6, n_sequences=20)
+    assert np.allclose(swapped.doi, by_network.doi, atol=1e-9)

@@ -113,7 +113,7 @@ class NetworkStep:
         missing += [c for c in [*next_states, *outputs] if c not in self.net.output_labels]
         if missing:
             raise DataError(f"network {name!r} has no columns {missing}")
-        self.next_states, self.outputs = list(next_states), list(outputs)
+        self.inputs, self.next_states, self.outputs = list(inputs), list(next_states), list(outputs)
         self.sizes = (len(states), len(inputs), len(disturbances), len(outputs))
 
     def step(self, X: np.ndarray, U: np.ndarray, D: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +220,13 @@ def sampled_funnel(model: LTIStep | FunctionStep | NetworkStep, x0: ArrayLike, a
 
 def dynamic_operability(model: LTIStep | FunctionStep | NetworkStep, x0: ArrayLike, ais: Region, dos: Region,
                         horizon: int, eds: Region | None = None, **sampling: int) -> DynamicResult:
-    """Funnel, dOI(k) = mu(AOS^k ∩ DOS)/mu(DOS) and the first step after which dOI stays > 0."""
+    """Funnel, dOI(k) = mu(AOS^k ∩ DOS)/mu(DOS) and the first step after which dOI stays > 0.
+
+    A :class:`NetworkStep` names its inputs and outputs: the AIS and DOS are matched to
+    them by name (other step models are positional).
+    """
+    if isinstance(model, NetworkStep):
+        ais, dos = ais.reordered(model.inputs), dos.reordered(model.outputs)
     if horizon < 0:
         raise DataError(f"horizon must be >= 0, got {horizon}")
     if dos.dim != model.sizes[3]:
