@@ -86,6 +86,18 @@ def test_multilayer_design_keeps_the_constraint_in_every_layer():
     assert layers[-1].objective == pytest.approx(6.0, abs=1e-6)
 
 
+def test_opyrabilitys_constrained_milp_case():
+    """opyrability's test_pi_milp: AIS [0.1, 10]^2, DOS y1 in [6, 9], y2 in [85, 95], PI = u1 + u2,
+    input_constr u1 <= u2, resolution 3: PI = 6 (the active DOS bound), constraint honoured."""
+    ais = Region.box({"Fc": (0.1, 10.0), "Fh": (0.1, 10.0)}, name="AIS")
+    layers = multilayer_design(shower.function_model(), ais, 3, {"Fc": 1.0, "Fh": 1.0},
+                               {"F": (6.0, 9.0), "T": (85.0, 95.0)}, layers=2, constraints=COLD_AT_MOST_HOT)
+    best = layers[-1]
+    assert best.objective == pytest.approx(6.0, abs=1e-6)
+    assert best.inputs["Fc"] <= best.inputs["Fh"] + 1e-9
+    assert best.outputs["F"] == pytest.approx(best.inputs["Fc"] + best.inputs["Fh"], abs=1e-9)
+
+
 @pytest.mark.parametrize("bad", [[({"Fc": 1.0, "volume": -1.0}, 0.0)], [({"Fc": float("nan")}, 0.0)], [(1.0,)]])
 def test_bad_constraints_name_the_problem(pp, bad):
     with pytest.raises(DataError, match="constraint 0"):

@@ -13,9 +13,14 @@
 One layer: a binary ``b_k`` picks exactly one polytope, convex weights ``w_ik`` with
 ``sum_i w_ik = b_k`` place the design inside it, inputs and outputs are the weighted
 corners (outputs interpolated linearly inside the simplex), outputs are kept in the
-DOS (``A y <= b``), optional linear constraints on inputs and outputs hold (``u1 <= u2``:
-``constraints=[({"u1": 1, "u2": -1}, 0)]``), and a
+DOS (``A y <= b``), optional linear constraints on inputs and outputs hold, and a
 linear intensification metric ``c_u·u + c_y·y`` is minimized.
+
+Input constraints side by side with opyrability's ``milp_based_approach(model, AIS_bound,
+PI_target, DOS_bounds, AIS_resolution, input_constr=(A_u, b_u))`` (``A_u u <= b_u``, inputs
+by position): here ``u1 <= u2`` is ``constraints=[({"u1": 1.0, "u2": -1.0}, 0.0)]`` (rows
+by variable name, outputs allowed too), in :func:`solve_milp`, :func:`brute_force` and
+:func:`multilayer_design`.
 :func:`multilayer_design` zooms in: the input box is shrunk around the best design, the
 forward map and polytopes are rebuilt there, and the MILP is solved again.
 """
