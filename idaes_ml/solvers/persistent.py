@@ -36,6 +36,7 @@ never solved silently. Not supported (clear errors): external functions,
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -103,6 +104,11 @@ def termination(status: str) -> tuple[SolverStatus, TerminationCondition, str]:
         if code < limit:
             return solver_status, tc, text
     return SolverStatus.error, TerminationCondition.internalSolverError, text
+
+
+@functools.cache
+def _version() -> str:
+    return ipopt_version()
 
 
 def _active(model: BlockData, ctype: type) -> list:
@@ -218,7 +224,7 @@ class PersistentIpopt:
 
     def version(self) -> tuple[int, ...]:
         """Version of the casadi-bundled Ipopt."""
-        return tuple(int(part) for part in ipopt_version().split(".") if part.isdigit())
+        return tuple(int(part) for part in _version().split(".") if part.isdigit())
 
     def license_is_valid(self) -> bool:
         """Always True (Ipopt and MUMPS are open source)."""
@@ -248,7 +254,7 @@ class PersistentIpopt:
         out = solver(x0=x0, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg, lam_x0=compiled.lam_x, lam_g0=compiled.lam_g)
         stats = solver.stats()
         status = stats["return_status"]
-        results = self._results(compiled, status)
+        results = self._results(status)
         compiled.x = None
         if status not in NO_SOLUTION:
             compiled.lam_x = np.asarray(out["lam_x"], float).ravel()
@@ -322,17 +328,13 @@ class PersistentIpopt:
             compiled.solvers[key] = ca.nlpsol(NAME, "ipopt", compiled.nlp, opts)
         return compiled.solvers[key]
 
-    def _results(self, compiled: _Compiled, status: str) -> SolverResults:
+    def _results(self, status: str) -> SolverResults:
         results = SolverResults()
         solver_status, tc, text = termination(status)
         results.solver.name = NAME
         results.solver.status = solver_status
         results.solver.termination_condition = tc
-        results.solver.message = f"Ipopt {ipopt_version()}: {text}"
-        results.solver.return_code = 0
-        results.problem.number_of_variables = len(compiled.free)
-        results.problem.number_of_constraints = len(compiled.constraints)
-        results.problem.number_of_objectives = int(compiled.objective is not None)
+        results.solver.message = f"Ipopt {_version()}: {text}"
         return results
 
     def _load_suffixes(self, compiled: _Compiled) -> None:
