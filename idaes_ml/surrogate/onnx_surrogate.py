@@ -10,7 +10,8 @@
 
 Compared with IDAES's ``ONNXSurrogate`` it validates the graph up front
 (:mod:`idaes_ml.surrogate.onnx_checks`), accepts PyTorch exports with a static
-batch dimension or the dynamo Softplus guard, offers all five OMLT formulations
+batch dimension, the dynamo Softplus guard or weights as external data (read from
+beside the ``.onnx`` file), offers all five OMLT formulations
 (:mod:`idaes_ml.surrogate.formulations`) and evaluates with onnxruntime.
 """
 
