@@ -72,13 +72,14 @@ def _hidden(text: str) -> tuple[int, ...]:
 def read_input_table(path: str | Path) -> pd.DataFrame:
     """:func:`idaes_ml.io.read_table` with empty or unparsable files raised as DataError naming the file."""
     import pandas as pd
+    import pyarrow
 
     from idaes_ml.errors import DataError
     from idaes_ml.io import read_table
 
     try:
         return read_table(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, pyarrow.ArrowException) as exc:
         raise DataError(f"cannot read {path} as a table: {exc}") from None
 
 

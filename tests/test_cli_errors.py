@@ -51,6 +51,7 @@ def tables(tmp_path) -> Path:
     df.assign(h=df["h"].where(df.index != 3)).to_csv(tmp_path / "nan.csv", index=False)
     (tmp_path / "header_only.csv").write_text("T,P,h\n")
     (tmp_path / "blank.csv").write_text("")
+    (tmp_path / "bad.parquet").write_text("not parquet")
     return tmp_path
 
 
@@ -62,6 +63,7 @@ def tables(tmp_path) -> Path:
     ("nan.csv", ["--epochs", "5"], ["NaN"]),
     ("header_only.csv", [], ["2 training rows"]),
     ("blank.csv", [], ["blank.csv", "cannot read"]),
+    ("bad.parquet", [], ["bad.parquet", "cannot read"]),
 ])
 def test_train_errors_are_one_line(tables, capsys, csv, extra, fragments):
     argv = ["train", str(tables / csv), "--inputs", "T,P", "--outputs", "h", "--out", str(tables / "o"), *extra]
