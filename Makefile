@@ -1,14 +1,17 @@
 # idaes_ml: two commands do everything on a fresh machine.
 #   make demo   -> set up .venv (solvers included) and run the end-to-end demo
 #   make test   -> set up .venv and run the whole test suite (slow tests included)
+#   make docs   -> set up .venv, install the [docs] extra, build the site (examples executed)
+#                  into docs/_build/html; warnings are errors
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.docs-installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export MPLBACKEND := Agg
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast docs docs-fast bench clean
 
 setup: $(STAMP)
 
@@ -30,8 +33,19 @@ test: setup
 test-fast: setup
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile -m "not slow"
 
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	OMP_NUM_THREADS=1 $(VENV)/bin/sphinx-build -b html -W --keep-going docs docs/_build/html
+
+# every page, executing only the examples that take seconds (the others are shown unexecuted)
+docs-fast: $(DOCS_STAMP)
+	IDAES_ML_DOCS_QUICK=1 OMP_NUM_THREADS=1 $(VENV)/bin/sphinx-build -b html -W --keep-going docs docs/_build/html
+
 bench: setup
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis docs/_build docs/auto_examples
