@@ -49,8 +49,8 @@ class NeuralStateSpace:
         basis: ``{latent_label: {state: coefficient}}`` -- the columns of ``B``; ``None``
             means one latent term per state (``B`` = identity).
         net_inputs: labels the network sees (default: all of ``x``, ``u``, ``d``).
-        hidden, activation, learning_rate, max_epochs, batch_size, patience, weight_decay,
-        seed, progress: passed to :class:`idaes_ml.nn.MLPRegressor`.
+        hidden, activation, learning_rate, max_epochs, batch_size, patience, weight_decay, seed, progress:
+            passed to :class:`idaes_ml.nn.MLPRegressor`.
     """
 
     def __init__(
