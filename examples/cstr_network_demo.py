@@ -1,5 +1,8 @@
-"""End-to-end CSTR-network demo (small and quick): plant -> PI baseline -> learned dynamics ->
-ONNX -> OMLT steady-state optimum with Ipopt -> check on the plant -> bad inputs.
+"""Reactor network: learned dynamics to an embedded optimum
+========================================================
+
+End-to-end CSTR-network demo (small and quick): plant -> PI baseline -> learned dynamics ->
+ONNX -> OMLT steady-state optimum with Ipopt -> check on the plant -> bad inputs::
 
     .venv/bin/python examples/cstr_network_demo.py [output_dir]
 

@@ -1,6 +1,9 @@
-"""Cumene process, end to end in a few minutes: ground truth -> data -> unit networks ->
+"""Cumene plant: unit networks, recycles, fine-tuning
+==================================================
+
+Cumene process, end to end in a few minutes: ground truth -> data -> unit networks ->
 torch cycle solving -> fine-tuning through the unrolled solver -> SurrogateUnit flowsheet
-solved with Ipopt -> profit maximized on it and validated on the ground truth.
+solved with Ipopt -> profit maximized on it and validated on the ground truth::
 
     nice .venv/bin/python examples/cumene_quickstart.py --n 24
 

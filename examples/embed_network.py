@@ -1,4 +1,7 @@
-"""Embed a trained network in Pyomo with every OMLT formulation and optimize over it.
+"""Embed a network with every OMLT formulation
+===========================================
+
+Embed a trained network in Pyomo with every OMLT formulation and optimize over it.
 
 Run: ``.venv/bin/python examples/embed_network.py`` (writes to ``outputs/examples/``).
 

@@ -1,4 +1,7 @@
-"""Operability of an IDAES CSTR (saponification): AOS, OI and inverse map with warm-started Ipopt.
+"""Operability of an IDAES CSTR
+============================
+
+Operability of an IDAES CSTR (saponification): AOS, OI and inverse map with warm-started Ipopt::
 
     python -m examples.operability_cstr          # PNGs in outputs/operability/
 """

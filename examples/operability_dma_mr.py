@@ -1,4 +1,7 @@
-"""DMA-MR membrane reactor: AOS of the Pyomo.DAE model and of its network surrogate, P1 on the surrogate.
+"""Operability of a membrane reactor and its network
+=================================================
+
+DMA-MR membrane reactor: AOS of the Pyomo.DAE model and of its network surrogate, P1 on the surrogate::
 
     python -m examples.operability_dma_mr        # PNGs in outputs/operability/
 """

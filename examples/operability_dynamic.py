@@ -1,4 +1,7 @@
-"""Dynamic operability of the quadruple-tank process: exact LTI funnel, robust funnel, nonlinear funnel.
+"""Dynamic operability of the quadruple tank
+=========================================
+
+Dynamic operability of the quadruple-tank process: exact LTI funnel, robust funnel, nonlinear funnel::
 
     python -m examples.operability_dynamic       # PNGs in outputs/operability/
 """

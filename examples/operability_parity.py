@@ -1,4 +1,7 @@
-"""What opyrability users reach for, on the shower: rank designs by OI, a constrained MILP design, input OI.
+"""Operability as opyrability users know it
+========================================
+
+What opyrability users reach for, on the shower: rank designs by OI, a constrained MILP design, input OI::
 
     python -m examples.operability_parity
 """

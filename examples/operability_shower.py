@@ -1,4 +1,7 @@
-"""Shower problem, end to end: three model kinds, OI, P1/P2/P3, implicit mapping, MILP, plots.
+"""The operability toolbox on the shower problem
+=============================================
+
+Shower problem, end to end: three model kinds, OI, P1/P2/P3, implicit mapping, MILP, plots::
 
     python -m examples.operability_shower        # PNGs in outputs/operability/
 """

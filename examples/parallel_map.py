@@ -1,4 +1,7 @@
-"""Many independent solves through the one ``map``: serially, then on a local Dask cluster.
+"""Many solves, serially or on Dask
+================================
+
+Many independent solves through the one ``map``: serially, then on a local Dask cluster.
 
 Run: ``.venv/bin/python examples/parallel_map.py`` (same results both ways, failures kept).
 """

@@ -1,4 +1,7 @@
-"""End-to-end recipe inversion for BA/AIBN polymerization in a few minutes on a laptop.
+"""Recipe inversion of a polymerization
+====================================
+
+End-to-end recipe inversion for BA/AIBN polymerization in a few minutes on a laptop::
 
     python examples/polymerization_inversion.py [--out outputs/polymerization]
 

@@ -1,14 +1,19 @@
-"""Closure re-parameterization of a 0D biomass-pyrolysis model, a priori and a posteriori (seed 003).
+"""Closure networks for biomass pyrolysis
+======================================
+
+Closure re-parameterization of a 0D biomass-pyrolysis model, a priori and a posteriori (seed 003)::
 
     OMP_NUM_THREADS=1 python examples/pyrolysis_closure.py [outdir]
 
 A small end-to-end run (a few minutes on one core):
+
 1. ground truth: 1-D conducting particles (Miller–Bellan kinetics) on a Latin hypercube;
 2. a priori: black-box fit of the 10 activation energies per trajectory, then an MLP;
 3. a posteriori: an MLP trained through the differentiable stiff 0D solve;
 4. yield MSE of baseline / lower limit / both closures on held-out trajectories;
 5. export the a-posteriori network, embed it in a Pyomo.DAE particle model and let
    Ipopt choose the oven temperature for a size mixture; check it on the 1-D model.
+
 The full-size study (250 trajectories, learning curves, sweeps) is
 ``benchmarks/pyrolysis_closure.py``.
 """

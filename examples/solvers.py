@@ -1,4 +1,7 @@
-"""Find and use the solvers installed from PyPI: Ipopt (casadi's, via our bridge), CBC, HiGHS.
+"""Solvers from PyPI
+=================
+
+Find and use the solvers installed from PyPI: Ipopt (casadi's, via our bridge), CBC, HiGHS.
 
 Run: ``.venv/bin/python examples/solvers.py``.
 """

@@ -1,4 +1,7 @@
-"""Replace the Flash of a Mixer -> Heater -> Flash flowsheet by a SurrogateUnit and solve the hybrid.
+"""A SurrogateUnit in an IDAES flowsheet
+=====================================
+
+Replace the Flash of a Mixer -> Heater -> Flash flowsheet by a SurrogateUnit and solve the hybrid.
 
 Run: ``.venv/bin/python examples/surrogate_unit_flowsheet.py`` (writes to ``outputs/examples/``).
 

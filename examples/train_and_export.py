@@ -1,4 +1,7 @@
-"""Train a network with the estimator API, export it to ONNX + IDAES metadata, load it back.
+"""Train, export, reload
+=====================
+
+Train a network with the estimator API, export it to ONNX + IDAES metadata, load it back.
 
 Run: ``.venv/bin/python examples/train_and_export.py`` (writes to ``outputs/examples/``).
 """
