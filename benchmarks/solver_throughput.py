@@ -1,7 +1,7 @@
 """Solver throughput: re-solve overhead of the persistent Ipopt, and P1 on the shower against opyrability.
 
     python benchmarks/solver_throughput.py [--opyr-python /tmp/opyr-venv/bin/python] [--repeats 200]
-                                           [--p1-repeats 3] [--no-oneoff]
+                                           [--p1-repeats 3] [--no-oneoff] [--relu-time-limit 60] [--relu-gap 0.01]
 
 Writes benchmarks/results/solver_throughput.json:
 
@@ -18,6 +18,10 @@ Writes benchmarks/results/solver_throughput.json:
   (``persistent=False``, the path before the persistent solver). A point is reached when
   every output is within 1e-4 (relative) of its target. ``opyrability_s`` is null, with
   the reason, when opyrability's interpreter is missing or fails.
+* ``relu_milp``: y0 of nn_embedding.py's random ReLU networks 2 x 32 and 2 x 64 (4 inputs in
+  [0, 1]) minimized by :func:`idaes_ml.solvers.relu_milp.minimize_relu` (bound tightening,
+  local-search incumbent, HiGHS) within ``--relu-time-limit`` seconds in all, stopping at
+  the relative gap ``--relu-gap``: status, gap, seconds, objective and proven bound.
 
 Ours runs after the overhead measurement in the same process (imports and Ipopt's plugin loaded).
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -129,17 +134,43 @@ def p1_shower(python: str, oneoff: bool, repeats: int) -> dict:
     return out
 
 
+def relu_milp(time_limit: float, mip_gap: float) -> dict:
+    """Minimize y0 of nn_embedding.py's ReLU benchmark networks (2 x 32, 2 x 64) with minimize_relu."""
+    from nn_embedding import make_surrogate
+
+    from idaes_ml.nn import load_network
+    from idaes_ml.solvers.relu_milp import minimize_relu
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for width in (32, 64):
+            make_surrogate(width, 2, "relu", "relu_bigm", Path(tmp))
+            net = load_network(tmp, f"relu_{width}x2").to_scaled_network()
+            res = minimize_relu(net, "y0", time_limit=time_limit, mip_gap=mip_gap)
+            out[f"2x{width}"] = {"status": res.status, "gap": res.gap, "time_s": round(res.time_s, 3),
+                                 "objective": res.objective, "bound": res.bound,
+                                 "bounds_time_s": round(res.bounds_time_s, 3),
+                                 "incumbent_objective": res.incumbent_objective, "n_binary": res.n_binary,
+                                 "n_stable": res.n_stable}
+            print(width, out[f"2x{width}"], flush=True)
+    return {"time_limit_s": time_limit, "mip_gap": mip_gap, "solver": "HiGHS (highspy)", **out}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--opyr-python", default="/tmp/opyr-venv/bin/python")
     ap.add_argument("--repeats", type=int, default=200, help="re-solves timed for the overhead")
     ap.add_argument("--p1-repeats", type=int, default=3, help="P1 runs per side (fastest reported)")
-    ap.add_argument("--no-oneoff", action="store_true", help="skip the SolverFactory('ipopt') P1 run (slowest part)")
+    ap.add_argument("--no-oneoff", action="store_true", help="skip the SolverFactory('ipopt') P1 run")
+    ap.add_argument("--relu-time-limit", type=float, default=60.0, help="0 skips the ReLU MILPs")
+    ap.add_argument("--relu-gap", type=float, default=0.01, help="HiGHS's relative MIP gap to stop at")
     args = ap.parse_args()
     payload = {"resolve_overhead": resolve_overhead(args.repeats)}
     print(payload)
     payload["p1_shower_10x10"] = p1_shower(args.opyr_python, not args.no_oneoff, args.p1_repeats)
     print(payload["p1_shower_10x10"])
+    if args.relu_time_limit > 0:
+        payload["relu_milp"] = relu_milp(args.relu_time_limit, args.relu_gap)
     write_result("solver_throughput", payload)
 
 

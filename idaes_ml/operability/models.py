@@ -171,12 +171,15 @@ class PyomoModel(OperabilityModel):
     :class:`PyomoInstance` or a model from which ``inputs``/``outputs`` are looked up
     as component names (``"fs.unit.volume[0]"``) with ``model.find_component``.
     Each grid point fixes the inputs and solves the square problem, warm-started from
-    the previous point's solution (the last successful one after a failure).
+    the previous point's solution (the last successful one after a failure); with
+    ``persistent`` (and ``solver="ipopt"``) through Ipopt compiled once per evaluation
+    (:meth:`repeated_solver`), else through ``SolverFactory(solver)`` for every point.
     """
 
     def __init__(self, builder: Callable, inputs: Sequence[str], outputs: Sequence[str],
                  disturbances: Sequence[str] = (), solver: str = "ipopt",
-                 solver_options: dict | None = None, initialize: Callable | None = None) -> None:
+                 solver_options: dict | None = None, initialize: Callable | None = None,
+                 persistent: bool = True) -> None:
         self.builder = builder
         self.input_labels = tuple(inputs)
         self.output_labels = tuple(outputs)
@@ -184,6 +187,7 @@ class PyomoModel(OperabilityModel):
         self.solver = solver
         self.solver_options = dict(solver_options or {})
         self.initialize = initialize
+        self.persistent = persistent
 
     def build(self) -> PyomoInstance:
         """Build a fresh instance and resolve the named variables."""
@@ -221,9 +225,9 @@ class PyomoModel(OperabilityModel):
 
     def _evaluate(self, U, D):
         inst = self.build()
-        opt = self.make_solver()
         for v in inst.inputs + inst.disturbances:
             v.fix()
+        opt = self.repeated_solver(inst.model, self.persistent)
         p = len(self.output_labels)
         Y = np.full((U.shape[0], p), np.nan)
         status = []
