@@ -90,3 +90,13 @@ def test_forward_evaluation_persistent_equals_one_off_on_an_idaes_model():
     slow = pm.evaluate(U)
     assert fast.status == slow.status == ["ok"] * 3
     assert fast.outputs == pytest.approx(slow.outputs, rel=1e-7)
+
+
+def test_repeated_solver_falls_back_where_the_persistent_one_cannot_serve():
+    from idaes_ml.solvers.persistent import PersistentIpopt
+
+    pm = shower.pyomo_model()
+    assert isinstance(pm.repeated_solver(pm.build().model), PersistentIpopt)
+    assert not isinstance(pm.repeated_solver(pm.build().model, persistent=False), PersistentIpopt)
+    pm.solver_options = {"nlp_scaling_method": "user-scaling"}  # honoured by the .nl route only
+    assert not isinstance(pm.repeated_solver(pm.build().model), PersistentIpopt)

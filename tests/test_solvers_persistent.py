@@ -193,6 +193,8 @@ def test_solver_factory_name_and_instance_checks():
         opt.solve(parametric())
     with pytest.raises(ValueError, match="user scaling"):
         opt.solve(m, options={"nlp_scaling_method": "user-scaling"})
+    with pytest.raises(ValueError, match="user scaling"):
+        PersistentIpopt(options={"nlp_scaling_method": "user-scaling"}).set_instance(m)
 
 
 @settings(max_examples=25, deadline=None)

@@ -231,7 +231,11 @@ class PersistentIpopt:
         return True
 
     def set_instance(self, model: BlockData) -> None:
-        """Compile ``model`` (its active constraints and objective) for later solves."""
+        """Compile ``model`` (its active constraints and objective) for later solves.
+
+        Raises ValueError (before compiling) for options this solver cannot honour.
+        """
+        self._ipopt_options(None, tee=False)
         self._compiled = _Compiled(model)
         self._model = model
 
