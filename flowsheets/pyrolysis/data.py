@@ -25,7 +25,8 @@ from idaes_ml.errors import DataError
 from idaes_ml.io import read_table, write_table
 from idaes_ml.parallel import map as pmap
 from idaes_ml.sampling import latin_hypercube
-from flowsheets.pyrolysis.models import OBS_TIMES, YIELDS, simulate_1d
+from flowsheets.pyrolysis.models import OBS_TIMES, YIELDS
+from flowsheets.pyrolysis.particle import simulate_particle
 from flowsheets.pyrolysis.reduced import CONDITIONS
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def sweeps(n: int = 8, fixed: dict[str, float] | None = None) -> pd.DataFrame:
 
 
 def _run(row: dict, n_nodes: int) -> np.ndarray:
-    return simulate_1d(row["T_oven"], row["feret_mm"], row["aspect"], n_nodes=n_nodes)
+    return simulate_particle(row["T_oven"], row["feret_mm"], row["aspect"], n_nodes=n_nodes)
 
 
 @dataclass

@@ -33,7 +33,8 @@ from pyomo.util.calc_var_value import calculate_variable_from_constraint
 from idaes_ml.errors import DataError, SolveFailedError
 from flowsheets.pyrolysis.data import DOMAIN
 from flowsheets.pyrolysis.kinetics import E_BASE, M0, SPECIES, rate_constants, rates_from_constants
-from flowsheets.pyrolysis.models import simulate_0d, simulate_1d
+from flowsheets.pyrolysis.models import simulate_0d
+from flowsheets.pyrolysis.particle import simulate_particle
 from flowsheets.pyrolysis.properties import WOOD, ParticleGeometry, surface_flux
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def build_design_model(surrogate: OnnxSurrogate | None, mixture: pd.DataFrame, t
         def heat(b, t):
             if t == m.t.first():
                 return pyo.Constraint.Skip
-            return WOOD.density * WOOD.cp(b.T[t]) * b.dT[t] * 1e-6 == a_over_v * surface_flux(b.T[t], m.T_oven) * 1e-6
+            return WOOD.density * WOOD.cp_wood * b.dT[t] * 1e-6 == a_over_v * surface_flux(b.T[t], m.T_oven) * 1e-6
 
         @b.Constraint(m.S, m.t)
         def kinetics(b, s, t):
@@ -181,7 +182,7 @@ def hf_tar(T_oven: float, mixture: pd.DataFrame, t_res: float, n_nodes: int = 12
     """Mass-weighted 1-D (ground truth) tar yield at ``t_res`` for the mixture."""
     w = mixture["weight"].to_numpy(float) / mixture["weight"].sum()
     t = np.array([0.0, t_res])
-    return float(sum(wk * simulate_1d(T_oven, f, a, n_nodes=n_nodes, t_eval=t)[-1, 0]
+    return float(sum(wk * simulate_particle(T_oven, f, a, n_nodes=n_nodes, t_eval=t)[-1, 0]
                      for wk, f, a in zip(w, mixture["feret_mm"], mixture["aspect"])))
 
 
