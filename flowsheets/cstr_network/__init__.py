@@ -1,7 +1,9 @@
 """Case study: a series-parallel network of jacketed van de Vusse CSTRs (issue 7).
 
 :mod:`.plant` (ground-truth dynamics, scipy BDF), :mod:`.dae` (the same balances as a
-Pyomo.DAE collocation model, a drop-in plant), :mod:`.steady_state` (Pyomo steady state, setpoint
+Pyomo.DAE collocation model, a drop-in plant), :mod:`.idaes_plant` (the same network as an IDAES
+dynamic flowsheet of CSTRs, jackets, Separator and Mixer with the property and reaction packages of
+:mod:`.properties` and :mod:`.reactions`, a drop-in plant), :mod:`.steady_state` (Pyomo steady state, setpoint
 checks), :mod:`.control` (PI baseline), :mod:`.scenarios` (disturbances, closed-loop scoring),
 :mod:`.learned` (data, per-reactor neural models, learned graph), :mod:`.optimize`
 (learned steady optimum, RTO and receding-horizon policies), :mod:`.operability` (funnel, dOI),

@@ -2,7 +2,7 @@
 
 :func:`closed_loop_job` builds the network, the policy (``"pi"``, ``"rto_pi"``,
 ``"mpc_hard"``, ``"mpc_barrier"``) and the plant (``"scipy"`` = :class:`.plant.CSTRNetwork`,
-``"dae"`` = :class:`.dae.DaePlant`), runs :func:`.scenarios.run_closed_loop` and returns the
+``"dae"`` = :class:`.dae.DaePlant`, ``"idaes"`` = :class:`.idaes_plant.IdaesPlant`), runs :func:`.scenarios.run_closed_loop` and returns the
 summary, the per-step records, the size of the policy's optimization model and the peak RSS of
 the process (over the *process lifetime*: run one job per fresh worker to attribute it to that
 job; the Ipopt subprocess is not included), so that independent runs can go through
@@ -74,10 +74,14 @@ def closed_loop_job(job: CampaignJob) -> dict:
         from .dae import DaePlant
 
         plant = DaePlant(net)
+    elif job.plant == "idaes":
+        from .idaes_plant import IdaesPlant
+
+        plant = IdaesPlant(net)
     elif job.plant == "scipy":
         plant = net
     else:
-        raise DataError(f"plant must be 'scipy' or 'dae', got {job.plant!r}")
+        raise DataError(f"plant must be 'scipy', 'dae' or 'idaes', got {job.plant!r}")
     policy = _policy(job, net)
     res = run_closed_loop(net, policy, SCENARIOS[job.scenario], job.n_steps, DT, plant=plant)
     ctrl = getattr(policy, "ctrl", None)

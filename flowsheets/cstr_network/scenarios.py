@@ -23,10 +23,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from idaes_ml.errors import SolveFailedError
+
 from .plant import CSTRNetwork, Disturbance
 
 if TYPE_CHECKING:
     from .dae import DaePlant
+    from .idaes_plant import IdaesPlant
 
 __all__ = ["Scenario", "SCENARIOS", "ClosedLoopResult", "run_closed_loop"]
 
@@ -87,13 +90,15 @@ def run_closed_loop(
     n_steps: int = 60,
     dt: float = 1 / 120,
     X0: np.ndarray | None = None,
-    plant: CSTRNetwork | DaePlant | None = None,
+    plant: CSTRNetwork | DaePlant | IdaesPlant | None = None,
 ) -> ClosedLoopResult:
     """Run ``policy`` on the plant for ``n_steps`` samples of ``dt`` h from ``X0`` (default: the PI
     design steady state); time the policy per step (wall and CPU seconds, solver included).
 
     ``plant`` integrates each sample: anything with ``step(X, F_train, Fc, d, dt)``, e.g. the
-    Pyomo.DAE :class:`.dae.DaePlant`; default ``net`` itself (scipy BDF, the fast default).
+    Pyomo.DAE :class:`.dae.DaePlant` or the IDAES :class:`.idaes_plant.IdaesPlant`; default ``net``
+    itself (scipy BDF, the fast default).  A failed plant step raises SolveFailedError naming the
+    scenario and the step.
     """
     from .control import design_state
 
@@ -106,7 +111,10 @@ def run_closed_loop(
         F, Fc, info = policy(k, X, d)
         wall, cpu = time.perf_counter() - t0, _cpu() - c0
         t1 = time.perf_counter()
-        X = plant.step(X, F, Fc, d, dt)
+        try:
+            X = plant.step(X, F, Fc, d, dt)
+        except SolveFailedError as exc:
+            raise SolveFailedError(f"scenario {scenario.name!r}, step {k}: {exc}", status=exc.status) from exc
         plant_s = time.perf_counter() - t1
         states.append(X.copy())
         online = net.online(d)
