@@ -14,7 +14,8 @@ Writes benchmarks/results/solver_throughput.json:
   ``nlp_based_approach`` (its defaults: Pounce, in-process; run in opyrability's own venv,
   benchmarks/opyrability_p1_shower.py, timed inside that process around the call): the
   fastest of ``--p1-repeats`` runs on each side (the machine may be shared; all runs are
-  kept), and ``ours_oneoff_s``, one run with every solve through ``SolverFactory('ipopt')``
+  kept; ``*_cpu_s``: process CPU time, which a loaded machine distorts less than wall time;
+  the load average is recorded), and ``ours_oneoff_s``, one run with every solve through ``SolverFactory('ipopt')``
   (``persistent=False``, the path before the persistent solver). A point is reached when
   every output is within 1e-4 (relative) of its target. ``opyrability_s`` is null, with
   the reason, when opyrability's interpreter is missing or fails.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -86,16 +88,18 @@ def _reached(targets: np.ndarray, outputs: np.ndarray) -> set[tuple]:
     return {tuple(np.round(t, 9)) for t in targets[hit]}
 
 
-def ours(persistent: bool, repeats: int) -> tuple[list[float], set[tuple]]:
-    """Seconds of each of ``repeats`` inverse_map runs on the 10x10 shower grid, reached targets (last run)."""
-    seconds = []
+def ours(persistent: bool, repeats: int) -> tuple[list[float], list[float], set[tuple]]:
+    """Wall and CPU seconds of each of ``repeats`` inverse_map runs on the 10x10 shower grid, and
+    the reached targets (last run)."""
+    seconds, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = inverse_map(shower.pyomo_model(), shower.ais(), Region.box(DOS, name="DOS"), 10, progress=False,
                           persistent=persistent)
         seconds.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     t = res.table
-    return seconds, _reached(t[["target:F", "target:T"]].to_numpy(float), t[["F", "T"]].to_numpy(float))
+    return seconds, cpu, _reached(t[["target:F", "target:T"]].to_numpy(float), t[["F", "T"]].to_numpy(float))
 
 
 def opyrability(python: str, repeats: int) -> tuple[dict | None, str]:
@@ -114,21 +118,23 @@ def p1_shower(python: str, oneoff: bool, repeats: int) -> dict:
     """The 10x10 shower P1 comparison (opyrability first, in its own process); times are the
     fastest of ``repeats`` runs on each side (the machine is shared), every run's time is kept."""
     theirs, why = opyrability(python, repeats)
-    ours_runs, ours_reached = ours(True, repeats)
+    ours_runs, ours_cpu, ours_reached = ours(True, repeats)
     out = {"dos": DOS, "ais": shower.AIS_BOUNDS, "reached_rtol": RTOL, "repeats": repeats,
            "ours_s": round(min(ours_runs), 4), "ours_runs_s": [round(t, 4) for t in ours_runs],
-           "reached_ours": len(ours_reached)}
+           "ours_cpu_s": round(min(ours_cpu), 4), "reached_ours": len(ours_reached)}
     if theirs is None:
         out.update({"opyrability_s": None, "reached_opyrability": None, "opyrability_note": why})
     else:
         their_reached = _reached(np.array(theirs["targets"]), np.array(theirs["outputs"]))
         out.update({"opyrability_s": round(min(theirs["seconds"]), 4),
                     "opyrability_runs_s": [round(t, 4) for t in theirs["seconds"]],
+                    "opyrability_cpu_s": round(min(theirs["cpu_seconds"]), 4),
+                    "cpu_speedup_vs_opyrability": round(min(theirs["cpu_seconds"]) / min(ours_cpu), 2),
                     "reached_opyrability": len(their_reached), "same_reached_set": ours_reached == their_reached,
                     "speedup_vs_opyrability": round(min(theirs["seconds"]) / min(ours_runs), 2),
                     "opyrability_version": theirs["version"]})
     if oneoff:
-        oneoff_runs, oneoff_reached = ours(False, 1)
+        oneoff_runs, _, oneoff_reached = ours(False, 1)
         out.update({"ours_oneoff_s": round(oneoff_runs[0], 4), "reached_ours_oneoff": len(oneoff_reached),
                     "oneoff_same_reached_set": oneoff_reached == ours_reached})
     return out
@@ -165,12 +171,13 @@ def main() -> None:
     ap.add_argument("--relu-time-limit", type=float, default=60.0, help="0 skips the ReLU MILPs")
     ap.add_argument("--relu-gap", type=float, default=0.01, help="HiGHS's relative MIP gap to stop at")
     args = ap.parse_args()
-    payload = {"resolve_overhead": resolve_overhead(args.repeats)}
+    payload = {"load_average_at_start": os.getloadavg(), "resolve_overhead": resolve_overhead(args.repeats)}
     print(payload)
     payload["p1_shower_10x10"] = p1_shower(args.opyr_python, not args.no_oneoff, args.p1_repeats)
     print(payload["p1_shower_10x10"])
     if args.relu_time_limit > 0:
         payload["relu_milp"] = relu_milp(args.relu_time_limit, args.relu_gap)
+    payload["load_average_at_end"] = os.getloadavg()
     write_result("solver_throughput", payload)
 
 
