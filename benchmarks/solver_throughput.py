@@ -15,7 +15,9 @@ Writes benchmarks/results/solver_throughput.json:
   benchmarks/opyrability_p1_shower.py, timed inside that process around the call): the
   fastest of ``--p1-repeats`` runs on each side (the machine may be shared; all runs are
   kept; ``*_cpu_s``: process CPU time, which a loaded machine distorts less than wall time;
-  the load average is recorded), and ``ours_oneoff_s``, one run with every solve through ``SolverFactory('ipopt')``
+  the load average is recorded); ``ours_dual_warm_start_*``: the same with Ipopt's primal-dual
+  warm start from the neighbour (``WARM_START_OPTIONS`` as the model's solver options, not
+  the default); and ``ours_oneoff_s``, one run with every solve through ``SolverFactory('ipopt')``
   (``persistent=False``, the path before the persistent solver). A point is reached when
   every output is within 1e-4 (relative) of its target. ``opyrability_s`` is null, with
   the reason, when opyrability's interpreter is missing or fails.
@@ -43,7 +45,7 @@ import pyomo.environ as pyo
 from _common import write_result
 from flowsheets.operability import shower
 from idaes_ml.operability import Region, inverse_map
-from idaes_ml.solvers.persistent import PersistentIpopt
+from idaes_ml.solvers.persistent import WARM_START_OPTIONS, PersistentIpopt
 
 DOS = {"F": (10.0, 20.0), "T": (70.0, 100.0)}
 RTOL = 1e-4
@@ -88,13 +90,15 @@ def _reached(targets: np.ndarray, outputs: np.ndarray) -> set[tuple]:
     return {tuple(np.round(t, 9)) for t in targets[hit]}
 
 
-def ours(persistent: bool, repeats: int) -> tuple[list[float], list[float], set[tuple]]:
-    """Wall and CPU seconds of each of ``repeats`` inverse_map runs on the 10x10 shower grid, and
-    the reached targets (last run)."""
+def ours(persistent: bool, repeats: int, options: dict | None = None) -> tuple[list[float], list[float], set[tuple]]:
+    """Wall and CPU seconds of each of ``repeats`` inverse_map runs on the 10x10 shower grid (Ipopt
+    ``options``), and the reached targets (last run)."""
     seconds, cpu = [], []
+    model = shower.pyomo_model()
+    model.solver_options = dict(options or {})
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
-        res = inverse_map(shower.pyomo_model(), shower.ais(), Region.box(DOS, name="DOS"), 10, progress=False,
+        res = inverse_map(model, shower.ais(), Region.box(DOS, name="DOS"), 10, progress=False,
                           persistent=persistent)
         seconds.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
@@ -133,6 +137,9 @@ def p1_shower(python: str, oneoff: bool, repeats: int) -> dict:
                     "reached_opyrability": len(their_reached), "same_reached_set": ours_reached == their_reached,
                     "speedup_vs_opyrability": round(min(theirs["seconds"]) / min(ours_runs), 2),
                     "opyrability_version": theirs["version"]})
+    warm_runs, warm_cpu, warm_reached = ours(True, repeats, WARM_START_OPTIONS)
+    out.update({"ours_dual_warm_start_s": round(min(warm_runs), 4), "ours_dual_warm_start_cpu_s": round(min(warm_cpu), 4),
+                "dual_warm_start_same_reached_set": warm_reached == ours_reached})
     if oneoff:
         oneoff_runs, _, oneoff_reached = ours(False, 1)
         out.update({"ours_oneoff_s": round(oneoff_runs[0], 4), "reached_ours_oneoff": len(oneoff_reached),
