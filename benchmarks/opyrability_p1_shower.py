@@ -1,10 +1,11 @@
 """opyrability's P1 on the shower problem, run by benchmarks/solver_throughput.py in opyrability's own venv.
 
-    /tmp/opyr-venv/bin/python benchmarks/opyrability_p1_shower.py '{"dos": [[10, 20], [70, 100]], "n": 10, "repeats": 3}'
+    /tmp/opyr-venv/bin/python benchmarks/opyrability_p1_shower.py '{"dos": [[10, 20], [70, 100]], "n": 10}'
 
 Needs only numpy and opyrability (not idaes_ml). Prints one JSON line: the seconds (wall and
-process CPU) spent in each of ``repeats`` calls of ``nlp_based_approach`` (its default method, Pounce, in-process),
-the DOS grid points and the DOS* outputs opyrability reached (last call), and its version.
+process CPU) spent in each of ``repeats`` (default 1) calls of ``nlp_based_approach`` (its
+default method, Pounce, in-process), the DOS grid points and the DOS* outputs opyrability
+reached (last call), and its version.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def main() -> None:
         seconds.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     targets = create_grid(dos, res).reshape(-1, len(dos))
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "targets": targets.tolist(), "outputs": np.asarray(dos_star).tolist(),
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "targets": targets.tolist(),
+                      "outputs": np.asarray(dos_star).tolist(),
                       "inputs": np.asarray(dis).tolist(), "messages": [str(m) for m in messages],
                       "version": version("opyrability")}))
 

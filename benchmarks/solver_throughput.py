@@ -90,7 +90,8 @@ def _reached(targets: np.ndarray, outputs: np.ndarray) -> set[tuple]:
     return {tuple(np.round(t, 9)) for t in targets[hit]}
 
 
-def ours(persistent: bool, repeats: int, options: dict | None = None) -> tuple[list[float], list[float], set[tuple]]:
+def ours(persistent: bool, repeats: int, options: dict | None = None
+         ) -> tuple[list[float], list[float], set[tuple]]:
     """Wall and CPU seconds of each of ``repeats`` inverse_map runs on the 10x10 shower grid (Ipopt
     ``options``), and the reached targets (last run)."""
     seconds, cpu = [], []
@@ -109,7 +110,8 @@ def ours(persistent: bool, repeats: int, options: dict | None = None) -> tuple[l
 def opyrability(python: str, repeats: int) -> tuple[dict | None, str]:
     """opyrability's P1 in its own interpreter; (result, "") or (None, why not)."""
     if not Path(python).exists():
-        return None, f"no interpreter at {python} (python -m venv /tmp/opyr-venv && /tmp/opyr-venv/bin/pip install opyrability)"
+        return None, (f"no interpreter at {python} (python -m venv /tmp/opyr-venv && "
+                      "/tmp/opyr-venv/bin/pip install opyrability)")
     spec = json.dumps({"dos": list(DOS.values()), "n": 10, "repeats": repeats})
     run = subprocess.run([python, str(HERE / "opyrability_p1_shower.py"), spec], capture_output=True, text=True,
                          timeout=600)
@@ -138,7 +140,8 @@ def p1_shower(python: str, oneoff: bool, repeats: int) -> dict:
                     "speedup_vs_opyrability": round(min(theirs["seconds"]) / min(ours_runs), 2),
                     "opyrability_version": theirs["version"]})
     warm_runs, warm_cpu, warm_reached = ours(True, repeats, WARM_START_OPTIONS)
-    out.update({"ours_dual_warm_start_s": round(min(warm_runs), 4), "ours_dual_warm_start_cpu_s": round(min(warm_cpu), 4),
+    out.update({"ours_dual_warm_start_s": round(min(warm_runs), 4),
+                "ours_dual_warm_start_cpu_s": round(min(warm_cpu), 4),
                 "dual_warm_start_same_reached_set": warm_reached == ours_reached})
     if oneoff:
         oneoff_runs, _, oneoff_reached = ours(False, 1)
