@@ -25,7 +25,7 @@ from flowsheets.polymerization.mmd import MMD_COLUMNS
 
 def main(argv: list[str] | None = None) -> None:
     """Run the example, printing the recipe, its ranges and the design."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     ap.add_argument("--out", default="outputs/polymerization")
     ap.add_argument("--n", type=int, default=600)
     args = ap.parse_args(argv)
