@@ -42,11 +42,26 @@ napoleon_numpy_docstring = False
 napoleon_google_docstring = True
 napoleon_use_ivar = True
 
-os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars would fill the gallery output
+
+def _quiet_progress_bars() -> None:
+    """Examples pass ``disable=not progress`` to tqdm; in the gallery its bars would only
+    fill the output with carriage returns, so every bar is disabled here."""
+    import tqdm
+
+    init = tqdm.std.tqdm.__init__
+
+    def quiet(self, *args, **kwargs):
+        kwargs["disable"] = True
+        init(self, *args, **kwargs)
+
+    tqdm.std.tqdm.__init__ = quiet
+
+
+_quiet_progress_bars()
 
 # Reference pages, the benchmarks page and the CLI help are generated from the code and the JSON records.
 idaes_ml_docs.write_api_pages()
-idaes_ml_docs.write_benchmark_page()
+idaes_ml_docs.write_benchmark_pages()
 idaes_ml_docs.write_cli_help()
 
 sphinx_gallery_conf = {

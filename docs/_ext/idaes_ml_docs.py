@@ -1,7 +1,7 @@
 """Sphinx helpers of the idaes_ml documentation.
 
 * :func:`write_api_pages`: one reference page per public module of ``idaes_ml``;
-* :func:`write_benchmark_page`: the benchmarks page, from ``benchmarks/results/*.json`` and PNGs;
+* :func:`write_benchmark_pages`: the benchmark pages, from ``benchmarks/results/*.json`` and PNGs;
 * :func:`write_cli_help`: the ``--help`` text of every ``idaes-ml`` subcommand;
 * :func:`png_scraper`, :func:`reset_argv`, :func:`mark_start`: sphinx-gallery hooks that
   embed the PNG files an example writes and give long examples their short settings;
@@ -198,9 +198,15 @@ def benchmark_section(path: Path, figures: list[Path]) -> str:
     return "\n".join(out)
 
 
-def write_benchmark_page(out: Path = DOCS / "benchmarks" / "results.inc",
-                         figures: Path = DOCS / "benchmarks" / "figures") -> None:
-    """Write the generated part of the benchmarks page and copy the committed PNGs beside it."""
+#: Titles of the benchmark pages, by the first word of the record names.
+FAMILIES = {"cstr": "Reactor network (CSTRs)", "cumene": "Cumene plant", "nn": "Network embedding",
+            "operability": "Operability", "polymerization": "Polymerization inversion",
+            "pyrolysis": "Pyrolysis closure", "solver": "Solver bridge"}
+
+
+def write_benchmark_pages(outdir: Path = DOCS / "benchmarks") -> None:
+    """Write the README tables (``readme_tables.inc``), one page per family of records
+    (``results_<family>.rst``) and copy the committed PNGs beside them."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import readme_tables
@@ -208,19 +214,28 @@ def write_benchmark_page(out: Path = DOCS / "benchmarks" / "results.inc",
         sys.path.pop(0)
     records = sorted(RESULTS.glob("*.json"))
     pngs = sorted(RESULTS.glob("*.png"))
-    figures.mkdir(parents=True, exist_ok=True)
+    (outdir / "figures").mkdir(parents=True, exist_ok=True)
     for png in pngs:
-        shutil.copy2(png, figures / png.name)
+        shutil.copy2(png, outdir / "figures" / png.name)
 
     def owner(png: Path) -> Path:
         # the record whose name shares the longest prefix with the figure's
         return max(records, key=lambda r: (_common_prefix(r.stem, png.stem), -len(r.stem)))
 
-    summary = ["README tables", "-------------", ""]
+    tables = []
     for name, fn in readme_tables.TABLES.items():
-        summary += [f"``{name}``: {fn.__doc__}", "", markdown_to_rst(fn(RESULTS)), ""]
-    sections = [benchmark_section(r, [p for p in pngs if owner(p) == r]) for r in records]
-    _write_if_changed(out, "\n".join(summary + sections))
+        tables += [f"``{name}``: {fn.__doc__}", "", markdown_to_rst(fn(RESULTS)), ""]
+    _write_if_changed(outdir / "readme_tables.inc", "\n".join(tables))
+    families: dict[str, list[Path]] = {}
+    for record in records:
+        families.setdefault(record.stem.split("_")[0], []).append(record)
+    for family, members in families.items():
+        title = FAMILIES.get(family, family.capitalize())
+        sections = [benchmark_section(r, [p for p in pngs if owner(p) == r]) for r in members]
+        _write_if_changed(outdir / f"results_{family}.rst", "\n".join([title, "=" * len(title), "", *sections]))
+    for stale in outdir.glob("results_*.rst"):
+        if stale.stem.removeprefix("results_") not in families:
+            stale.unlink()
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -254,12 +269,11 @@ def write_cli_help(out: Path = DOCS / "guide" / "cli_help.inc") -> None:
 # ---------------------------------------------------------------- sphinx-gallery hooks
 
 _started: dict[str, float] = {}
-#: Command-line arguments of the examples that take some (short settings, outputs under _build).
+#: Command-line arguments of the examples that take an output folder (put under docs/_build).
 EXAMPLE_ARGV = {
     "cstr_network_demo.py": lambda out: [str(out)],
     "pyrolysis_closure.py": lambda out: [str(out)],
-    "polymerization_inversion.py": lambda out: ["--out", str(out), "--n", "300"],
-    "cumene_quickstart.py": lambda out: ["--n", "12"],
+    "polymerization_inversion.py": lambda out: ["--out", str(out)],
 }
 
 
