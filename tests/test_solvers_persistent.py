@@ -12,6 +12,7 @@ import pyomo.environ as pyo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyomo.common.errors import ApplicationError
 from pyomo.environ import units
 from pyomo.opt import SolverStatus, TerminationCondition
 
@@ -121,6 +122,15 @@ def test_too_few_degrees_of_freedom_like_pyomo(ipopt):
     ref = ipopt.solve(m, load_solutions=False)
     assert (res.solver.status, res.solver.termination_condition) == (ref.solver.status,
                                                                      ref.solver.termination_condition)
+
+
+@pytest.mark.parametrize("options", [{"linear_solver": "ma57"}, {"not_an_ipopt_option": 1}])
+def test_refused_options_raise_like_pyomo(ipopt, options):
+    m = parametric()
+    with pytest.raises(ApplicationError):
+        ipopt.solve(m, options=options)
+    with pytest.raises(ApplicationError):
+        PersistentIpopt().solve(m, options=options)
 
 
 @pytest.mark.parametrize("change", ["fix", "unfix", "deactivate", "add", "replace", "replace_named", "objective"])

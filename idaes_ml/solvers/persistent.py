@@ -31,7 +31,8 @@ expressions (and those of named ``Expression`` components), and which variables 
 fixed. A change is rebuilt (``on_change="rebuild"``, counted in ``rebuilds``) or
 raises :class:`StructureChangedError` (``on_change="raise"``) -- the old model is
 never solved silently. Not supported (clear errors): external functions,
-``nlp_scaling_method=user-scaling``.
+``nlp_scaling_method=user-scaling``. Options Ipopt refuses (an unknown name, an HSL linear
+solver without libhsl) raise Pyomo's ApplicationError, as the ``ipopt`` command does.
 """
 
 from __future__ import annotations
@@ -46,12 +47,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.collections import Bunch
+from pyomo.common.errors import ApplicationError
 from pyomo.core.base.suffix import Suffix
 from pyomo.opt import SolverFactory, SolverResults, SolverStatus, TerminationCondition
 
 from idaes_ml.errors import IdaesMLError, SolverNotFoundError
-from idaes_ml.solvers.ipopt_ampl import (ALIASES, DRIVER_ONLY, LINEAR_SOLVERS, NO_SOLUTION, RESULTS,
-                                         UNKNOWN_RESULT, ipopt_version)
+from idaes_ml.solvers.ipopt_ampl import ALIASES, DRIVER_ONLY, NO_SOLUTION, RESULTS, UNKNOWN_RESULT, ipopt_version
 
 if TYPE_CHECKING:
     import casadi as ca
@@ -258,6 +259,8 @@ class PersistentIpopt:
         out = solver(x0=x0, p=p, lbx=lbx, ubx=ubx, lbg=lbg, ubg=ubg, lam_x0=compiled.lam_x, lam_g0=compiled.lam_g)
         stats = solver.stats()
         status = stats["return_status"]
+        if status == "Invalid_Option":  # e.g. an HSL linear solver without libhsl
+            raise ApplicationError(f"{NAME}: Ipopt refused the options {self._ipopt_options(options, tee)}")
         results = self._results(status)
         compiled.x = None
         if status not in NO_SOLUTION:
@@ -312,10 +315,6 @@ class PersistentIpopt:
                   if k not in DRIVER_ONLY}
         if merged.get("nlp_scaling_method") == "user-scaling":
             raise ValueError(f"{NAME} does not apply user scaling; use SolverFactory('ipopt') for it")
-        solver = str(merged.get("linear_solver", "mumps"))
-        if solver not in LINEAR_SOLVERS:
-            logger.warning("linear_solver=%s is not in the casadi-bundled Ipopt; using mumps", solver)
-        merged["linear_solver"] = "mumps"
         if not tee:
             merged["print_level"] = 0
         merged.setdefault("sb", "yes")
@@ -329,7 +328,10 @@ class PersistentIpopt:
         if key not in compiled.solvers:
             opts = {"ipopt": ipopt, "print_time": False, "record_time": True, "error_on_fail": False,
                     "show_eval_warnings": tee}
-            compiled.solvers[key] = ca.nlpsol(NAME, "ipopt", compiled.nlp, opts)
+            try:
+                compiled.solvers[key] = ca.nlpsol(NAME, "ipopt", compiled.nlp, opts)
+            except RuntimeError as err:  # an unknown option: Pyomo's ipopt plugin raises the same
+                raise ApplicationError(f"{NAME}: Ipopt refused the options {ipopt}") from err
         return compiled.solvers[key]
 
     def _results(self, status: str) -> SolverResults:
