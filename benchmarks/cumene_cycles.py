@@ -56,6 +56,8 @@ def main() -> None:
                     help="fine-tuning learning rates; the best on a validation split of the training points is used")
     ap.add_argument("--n-random", type=int, default=120)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--free-form", action="store_true",
+                    help="free-form unit networks (every outlet variable predicted; the committed JSON)")
     ap.add_argument("--data", nargs="+", default=["cumene_data", "cumene_data_extra"],
                     help="ground-truth tables (names under results/, written by cumene_data.py)")
     args = ap.parse_args()
@@ -63,7 +65,8 @@ def main() -> None:
                            ignore_index=True))
     train, test = split_rows(df, seed=args.seed)
     with Timer() as t_train:
-        models = train_networks(train, hidden=tuple(args.hidden), max_epochs=args.epochs, seed=args.seed)
+        models = train_networks(train, hidden=tuple(args.hidden), max_epochs=args.epochs, seed=args.seed,
+                                structured=not args.free_form)
     r2_before = single_unit_r2(models, test)
     with Timer() as t_b:
         conv_before = convergence_study(models, test, train, n_random=args.n_random, seed=args.seed)

@@ -152,6 +152,9 @@ def main() -> None:
     ap.add_argument("--tags", nargs="+", default=["before", "after"], choices=["before", "after"])
     ap.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 128])
     ap.add_argument("--width-epochs", type=int, default=1500)
+    ap.add_argument("--free-form", action="store_true",
+                    help="free-form networks in the width study (the committed JSON); the other parts read "
+                         "results/cumene_nets written by cumene_cycles.py")
     args = ap.parse_args()
     logging.getLogger("pyomo").setLevel(logging.ERROR)
     logging.getLogger("idaes").setLevel(logging.ERROR)
@@ -185,7 +188,8 @@ def main() -> None:
         payload["chain_scaling"] = chain_scaling(saved[tag], RESULTS / "cumene_nets" / tag, args.chain)
         write_result("cumene_eo", payload)
     if "width" in args.parts:
-        payload["width_scaling"] = width_scaling(saved["train"], test, truth, args.widths, args.width_epochs)
+        payload["width_scaling"] = width_scaling(saved["train"], test, truth, args.widths, args.width_epochs,
+                                                   structured=not args.free_form)
     write_result("cumene_eo", payload)
 
 
@@ -207,7 +211,7 @@ def chain_scaling(models, directory, chain: list[int]) -> list[dict]:
     return rows
 
 
-def width_scaling(train, test, truth, widths: list[int], epochs: int) -> list[dict]:
+def width_scaling(train, test, truth, widths: list[int], epochs: int, structured: bool = True) -> list[dict]:
     """Networks of width w x w (same data, same seed): nominal EO time and held-out R².
 
     Solved with the derived property bounds relaxed (as the optimization), which
@@ -216,7 +220,7 @@ def width_scaling(train, test, truth, widths: list[int], epochs: int) -> list[di
     rows = []
     for w in tqdm(widths, desc="network width"):
         with Timer() as t_train:
-            models = train_networks(train, hidden=(w, w), max_epochs=epochs)
+            models = train_networks(train, hidden=(w, w), max_epochs=epochs, structured=structured)
         with tempfile.TemporaryDirectory() as tmp:
             export_networks(models, tmp)
             m, state, nom = nominal_ml_model(models, tmp, relax_bounds=True)

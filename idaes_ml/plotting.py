@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["save_figure", "parity_plot", "training_curve"]
+__all__ = ["save_figure", "parity_plot", "training_curve", "balance_closure_plot"]
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 120) -> Path:
@@ -76,3 +76,20 @@ def training_curve(history: dict[str, list[float]], path: str | os.PathLike) -> 
     return save_figure(fig, path)
 
 
+
+
+def balance_closure_plot(closure: pd.DataFrame, path: str | os.PathLike, title: str | None = None,
+                         floor: float = 1e-17) -> Path:
+    """Relative balance residual of every point, sorted, one line per column (log scale).
+
+    Residuals below ``floor`` (exact closure in double precision) are drawn at ``floor``.
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for name in closure.columns:
+        ax.semilogy(np.sort(np.maximum(closure[name].to_numpy(float), floor)), marker=".", label=str(name))
+    ax.set_xlabel("point (sorted by residual)")
+    ax.set_ylabel("relative imbalance |in - out| / in")
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend()
+    return save_figure(fig, path)

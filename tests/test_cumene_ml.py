@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import logging
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from idaes.core.util.diagnostics_tools.diagnostics_toolbox import DiagnosticsToolbox
@@ -93,12 +95,52 @@ def test_network_stream_mismatch_is_named(trained, tmp_path):
     df, models = trained
     models = copy.deepcopy(models)
     export_networks(models, tmp_path)
-    net = models["C1"].network
+    net = models["F101"].network
     net.input_labels = [lab.replace("benzene", "xylene") for lab in net.input_labels]
     with pytest.raises(ConfigurationError, match="xylene"):
         build_ml_flowsheet(models, tmp_path)
     with pytest.raises(ValueError, match="xylene"):
         build_graph(models)
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    """Structured networks trained on the committed ground-truth table, and held-out rows."""
+    from idaes_ml.io import read_table
+
+    from flowsheets.cumene.study import split_rows
+
+    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    df = optimal(pd.concat([read_table(results / f"{n}.parquet") for n in ("cumene_data", "cumene_data_extra")],
+                           ignore_index=True))
+    train, test = split_rows(df, seed=0)
+    models = train_networks(train, hidden=(32, 32), max_epochs=1500, patience=200, learning_rate=3e-3)
+    return train, test, models
+
+
+def test_heldout_end_to_end_accuracy_and_exact_balances(heldout, tmp_path):
+    """Points the networks never saw: the torch graph (Newton) and the EO network flowsheet
+    reproduce the ground-truth KPIs, and the EO flowsheet closes the plant C/H balance."""
+    from flowsheets.cumene.eo_study import heldout_accuracy, nominal_ml_model
+    from flowsheets.cumene.study import convergence_study
+    from idaes_ml.metrics import r2_per_output
+
+    train, test, models = heldout
+    torch_res = convergence_study(models, test, train, n_random=20, methods=("newton",))["newton"]
+    assert torch_res["documented_guess_convergence_rate"] == 1.0
+    assert min(torch_res["end_to_end_r2"].values()) > 0.9, torch_res["end_to_end_r2"]
+    export_networks(models, tmp_path)
+    m, state, nom = nominal_ml_model(models, tmp_path)
+    assert nom["status"] == "optimal"
+    rows = test.iloc[:4].reset_index(drop=True)
+    acc = heldout_accuracy(m, state, rows)
+    assert (acc["status"] == "optimal").all(), acc
+    truth = truth_kpis(rows)
+    rel = ((acc[truth.columns] - truth) / truth).abs()
+    assert (rel[["cumene_flow", "cumene_purity"]] < 0.01).all().all(), rel
+    assert (rel[["benzene_recycle", "trans_return"]] < 0.05).all().all(), rel
+    assert acc[["balance.C", "balance.H"]].abs().to_numpy().max() < 1e-6
+    assert r2_per_output(truth, acc[truth.columns]).notna().all()
 
 
 def test_unit_table_covers_every_unit():

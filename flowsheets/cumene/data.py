@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from idaes.core.util.model_serializer import StoreSpec, from_json, to_json
+from idaes.core.util.model_serializer import StoreSpec, to_json
 
 from idaes_ml import parallel
 from idaes_ml.io import write_table
 from idaes_ml.sampling import latin_hypercube
 
 from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, NOMINAL, build_flowsheet, set_conditions
-from flowsheets.cumene.solve import initialize, solve
+from flowsheets.cumene.solve import initialize, solve, solve_from
 from flowsheets.cumene.units import atom_balance, kpis, stream_values
 
 if TYPE_CHECKING:
@@ -46,24 +46,15 @@ def warm_model(n_reactors: int = 1) -> tuple[pyo.ConcreteModel, dict]:
     return m, to_json(m, return_dict=True, wts=StoreSpec.value())
 
 
-def _blend(a: dict, b: dict, w: float) -> dict:
-    return {k: (1 - w) * a[k] + w * b[k] for k in a}
-
-
 def solve_point(cond: dict, n_reactors: int = 1) -> dict:
-    """Solve the ground truth at ``cond``; a row of conditions, streams, KPIs and status."""
+    """Solve the ground truth at ``cond``; a row of conditions, streams, KPIs and status.
+
+    Warm start from the nominal solution, then continuation from nominal if that fails
+    (:func:`.solve.solve_from`).
+    """
     m, nominal = warm_model(n_reactors)
-    from_json(m, sd=nominal, wts=StoreSpec.value())
     t0 = time.perf_counter()
-    set_conditions(m, cond)
-    res = solve(m)
-    if res["status"] != "optimal":  # continuation: nominal -> midpoint -> target
-        from_json(m, sd=nominal, wts=StoreSpec.value())
-        for w in (0.5, 1.0):
-            set_conditions(m, _blend(NOMINAL, cond, w))
-            res = solve(m)
-            if res["status"] != "optimal":
-                break
+    res = solve_from(m, nominal, cond, set_conditions, NOMINAL, steps=(0.5, 1.0))
     row = {f"cond.{k}": float(cond[k]) for k in CONDITION_BOUNDS}
     row.update(status=res["status"], message=res["message"], seconds=time.perf_counter() - t0)
     row.update(stream_values(m))

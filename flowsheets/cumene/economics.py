@@ -52,16 +52,15 @@ def decision_vars(m: pyo.ConcreteModel) -> dict[str, list[VarData]]:
         "flash_T": [fs.H102.outlet.temperature[0]],
         "flash_P": [fs.M102.outlet.pressure[0]],
     }
+    out["purge_fraction"] = [fs.S1.split_fraction[0, "purge"]]
+    out["trans_fraction"] = [fs.S1.split_fraction[0, "trans"]]
     if hasattr(fs.R101, "reactor_volume"):  # network flowsheet: unit variables
-        for name, unit in (("reactor_T", fs.R101), ("reactor_volume", fs.R101), ("purge_fraction", fs.S1),
-                           ("trans_fraction", fs.S1), ("trans_conversion", fs.R102)):
+        for name, unit in (("reactor_T", fs.R101), ("reactor_volume", fs.R101), ("trans_conversion", fs.R102)):
             if hasattr(unit, name):
                 out.setdefault(name, []).append(getattr(unit, name)[0])
     else:
         out["reactor_T"].append(fs.R101.outlet.temperature[0])
         out["reactor_volume"] = [fs.R101.volume[0]]
-        out["purge_fraction"] = [fs.S1.split_fraction[0, "purge"]]
-        out["trans_fraction"] = [fs.S1.split_fraction[0, "trans"]]
         out["trans_conversion"] = [fs.trans_conversion]
     return out
 

@@ -1,9 +1,14 @@
 """The cumene flowsheet as unit networks: training, the torch graph, end-to-end tests.
 
 One :class:`~idaes_ml.nn.MLPRegressor` per unit maps inlet streams (+ operating
-parameters) to outlet streams; :func:`build_graph` wires them with the topology of
-:mod:`.units` into an :class:`~idaes_ml.cycles.FlowsheetGraph` whose tears are the
-benzene recycle and the transalkylator return.
+parameters) to what the unit's physics leaves unknown: with ``structured=True``
+(default) the separators predict split logits and the reactors reaction extents
+(:data:`.units.HEADS`), so every outlet flow closes the unit's balance exactly, and the
+splitter S1 is exact (its fractions are operating conditions); with
+``structured=False`` every outlet stream variable is predicted freely (the earlier,
+non-conserving networks, kept for comparison). :func:`build_graph` wires the units
+with the topology of :mod:`.units` into an :class:`~idaes_ml.cycles.FlowsheetGraph`
+whose tears are the benzene recycle and the transalkylator return.
 
     >>> models = train_networks(train_df, hidden=(16,), max_epochs=200)   # doctest: +SKIP
     >>> graph = build_graph(models)                                      # doctest: +SKIP
@@ -19,14 +24,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from idaes_ml.cycles import FlowsheetGraph, conserve_flows, network_node, unit_dataset
+from idaes_ml.balances import BalanceHead
+from idaes_ml.cycles import FlowsheetGraph, Node, conserve_flows, network_node, splitter_node, unit_dataset
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.nn import MLPRegressor, ScaledNetwork
 
 from flowsheets.cumene.flowsheet import CONDITION_BOUNDS
 from flowsheets.cumene.properties import COMPONENTS
 from flowsheets.cumene.solve import tear_guess_values
-from flowsheets.cumene.units import EDGES, FEEDS, STREAM_VARS, TEARS, UNITS, column
+from flowsheets.cumene.units import EDGES, FEEDS, HEADS, SPLITTERS, STREAM_VARS, TEARS, UNITS, column
 
 if TYPE_CHECKING:
     from idaes_ml.cycles import UnitData
@@ -43,11 +49,16 @@ STREAM_SCALE = torch.tensor([10.0] * 5 + [100.0, 1e5], dtype=torch.float64)
 
 @dataclass
 class UnitModel:
-    """A trained unit network with its constant and pass-through outputs."""
+    """A trained unit network with its constant and pass-through outputs and balance head.
+
+    ``splitter``: an exact splitter (:data:`.units.SPLITTERS`), no network at all.
+    """
 
     network: ScaledNetwork | None  # None: every output constant or copied from an input
     constants: dict[str, float]
     passthrough: dict[str, str]
+    head: BalanceHead | None = None
+    splitter: bool = False
 
 
 def stream_name(unit: str, port: str) -> str:
@@ -61,42 +72,70 @@ def _inlet_streams(unit: str) -> dict[str, str]:
             for p in UNITS[unit]["inlets"]}
 
 
-def unit_data(df: pd.DataFrame, unit: str) -> UnitData:
+def unit_data(df: pd.DataFrame, unit: str, structured: bool = True) -> UnitData:
     """Inputs/outputs of one unit from the ground-truth table (stream variables only)."""
     spec = UNITS[unit]
-    return unit_dataset(df, unit, spec["inlets"], spec["outlets"], STREAM_VARS, spec["params"], floor=TRACE)
+    return unit_dataset(df, unit, spec["inlets"], spec["outlets"], STREAM_VARS, spec["params"], floor=TRACE,
+                        head=HEADS.get(unit) if structured else None)
 
 
 def train_networks(df: pd.DataFrame, hidden: Sequence[int] = (32, 32), max_epochs: int = 2000, seed: int = 0,
-                   progress: bool = False, positive_outputs: bool = True, **kwargs: Any) -> dict[str, UnitModel]:
+                   progress: bool = False, positive_outputs: bool = True, structured: bool = True,
+                   **kwargs: Any) -> dict[str, UnitModel]:
     """Fit one MLPRegressor per unit on the optimal rows of ``df``.
 
-    Outputs (flows, K, Pa) are non-negative by construction (``positive_outputs``): with
-    plain linear output layers the networks' recycle fixed points had negative flows, which
-    no property package accepts, so the equation-oriented flowsheet had no feasible solution.
+    Free-form outputs (flows, K, Pa) are non-negative by construction
+    (``positive_outputs``): with plain linear output layers the networks' recycle fixed
+    points had negative flows, which no property package accepts. Balance heads'
+    outputs (logits, extents) are signed, and their outlet flows are non-negative
+    through the head (softmax splits) or the outlet bounds (extents).
     """
     models = {}
     for unit in UNITS:
-        d = unit_data(df, unit)
+        if structured and unit in SPLITTERS:
+            models[unit] = UnitModel(None, {}, {}, splitter=True)
+            continue
+        d = unit_data(df, unit, structured)
+        head = HEADS.get(unit) if structured else None
         net = None
         if d.Y.shape[1]:
             reg = MLPRegressor(hidden=hidden, max_epochs=max_epochs, seed=seed, progress=progress,
-                               positive_outputs=positive_outputs, **kwargs)
+                               positive_outputs=positive_outputs and head is None, **kwargs)
             net = reg.fit(d.X, d.Y).network_
-        models[unit] = UnitModel(net, d.constants, d.passthrough)
+        models[unit] = UnitModel(net, d.constants, d.passthrough, head)
     return models
 
 
+def _node(unit: str, um: UnitModel, domain_tolerance: float = 0.0, exact_mixers: bool = True) -> Node:
+    """The graph node of one unit (``exact_mixers``: mixer flows are the summed inlets)."""
+    spec = UNITS[unit]
+    outlets = {p: stream_name(unit, p) for p in spec["outlets"]}
+    flows = [i for i, v in enumerate(STREAM_VARS) if v.startswith("flow_mol_comp")]
+    if um.splitter:
+        return splitter_node(unit, _inlet_streams(unit), outlets, SPLITTERS[unit], flows)
+    node = network_node(unit, um.network, _inlet_streams(unit), outlets, STREAM_VARS, um.constants, spec["params"],
+                        um.passthrough, domain_tolerance, head=um.head)
+    return conserve_flows(node, flows) if exact_mixers and len(spec["inlets"]) > 1 else node
+
+
 def single_unit_r2(models: dict[str, UnitModel], df: pd.DataFrame) -> pd.DataFrame:
-    """Held-out R² of every network output: columns unit, output, r2."""
+    """Held-out R² of every varying outlet stream variable of each network unit, fed the
+    true inlet streams (open loop): columns unit, output, r2."""
+    feeds, params, targets = graph_data(df)
+    truth = {**feeds, **targets}
     rows = []
     for unit, um in models.items():
         if um.network is None:
             continue
-        d = unit_data(df, unit)
-        pred = um.network.predict(d.X[um.network.input_labels])
-        for out, r2 in r2_per_output(d.Y[um.network.output_labels], pred).items():
-            rows.append({"unit": unit, "output": out, "r2": float(r2)})
+        node = _node(unit, um)
+        with torch.no_grad():
+            out = node.forward({p: truth[s] for p, s in node.inlets.items()}, params.get(unit))
+        for port, stream in node.outlets.items():
+            for j, var in enumerate(STREAM_VARS):
+                y = truth[stream][:, j].numpy()
+                if np.ptp(y) > 1e-9 * max(1.0, np.abs(y).max()):
+                    r2 = r2_per_output(pd.DataFrame({"y": y}), pd.DataFrame({"y": out[port][:, j].numpy()}))
+                    rows.append({"unit": unit, "output": f"{port}.{var}", "r2": float(r2["y"])})
     return pd.DataFrame(rows)
 
 
@@ -107,16 +146,11 @@ def build_graph(models: dict[str, UnitModel], domain_tolerance: float = 0.0,
     ``exact_mixers``: the mixers' outlet flows are the summed inlet flows (their networks
     only give T and P), as in the EO flowsheet, whose mixers are IDAES Mixers.
     """
-    flows = [i for i, v in enumerate(STREAM_VARS) if v.startswith("flow_mol_comp")]
     nodes = []
     for unit, um in models.items():
         if um.network is not None:
             um.network.module.double()
-        spec = UNITS[unit]
-        node = network_node(unit, um.network, _inlet_streams(unit),
-                            {p: stream_name(unit, p) for p in spec["outlets"]}, STREAM_VARS,
-                            um.constants, spec["params"], um.passthrough, domain_tolerance)
-        nodes.append(conserve_flows(node, flows) if exact_mixers and len(spec["inlets"]) > 1 else node)
+        nodes.append(_node(unit, um, domain_tolerance, exact_mixers))
     return FlowsheetGraph(nodes, STREAM_VARS, tears=[stream_name(*t) for t in TEARS])
 
 

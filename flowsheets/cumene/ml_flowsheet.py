@@ -2,8 +2,11 @@
 
 Same property package, same Arcs and port names as :mod:`.flowsheet`; every unit with
 a network becomes a :class:`~idaes_ml.unit_models.SurrogateUnit` reading its ONNX
-export, while the mixers (several inlets) and the heaters (whose outlets are their
-set points: no network is needed, see :func:`.ml.train_networks`) stay IDAES models.
+export (with its balance head: split logits or reaction extents, so the unit conserves
+mass exactly), while the mixers (several inlets), the heaters (whose outlets are their
+set points: no network is needed, see :func:`.ml.train_networks`), the splitter S1
+(fractions are operating conditions) and separators whose learned splits are constant
+(C1, C2) stay IDAES models.
 
     >>> export_networks(models, "nets")                        # doctest: +SKIP
     >>> m = build_ml_flowsheet(models, "nets"); set_ml_conditions(m, NOMINAL)  # doctest: +SKIP
@@ -13,15 +16,17 @@ set points: no network is needed, see :func:`.ml.train_networks`) stay IDAES mod
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pyomo.environ as pyo
 from idaes.core import FlowsheetBlock
 from idaes.models.properties.modular_properties.base.generic_property import GenericParameterBlock
-from idaes.models.unit_models import Heater
+from idaes.models.unit_models import Heater, Separator, SplittingType
 from pyomo.environ import units as u
 from pyomo.network import Arc
 
+from idaes_ml.balances import SplitHead
 from idaes_ml.nn import export_onnx
 from idaes_ml.surrogate import OnnxSurrogate
 from idaes_ml.unit_models import SurrogateUnit
@@ -44,7 +49,7 @@ def export_networks(models: dict[str, UnitModel], directory: str | Path) -> dict
     out = {}
     for unit, um in models.items():
         if um.network is not None:
-            out[unit] = export_onnx(um.network, directory, unit).max_abs_diff
+            out[unit] = export_onnx(um.network, directory, unit, balance=um.head).max_abs_diff
     return out
 
 
@@ -64,7 +69,8 @@ def _surrogate_unit(fs, unit: str, um: UnitModel, directory: Path, enforce_bound
             unit_vars[tail] = {"units": _PARAM_UNITS.get(tail, u.dimensionless), "bounds": CONDITION_BOUNDS[tail]}
         else:
             inputs[label] = tail  # inlet state variable
-    outputs = {label: label for label in um.network.output_labels}
+    head_labels = um.head.output_labels() if um.head is not None else []
+    outputs = {label: label for label in um.network.output_labels if label not in head_labels}
     # outlet rules key on unindexed variables; indexed pass-throughs use the default equal_to_inlet
     indexed = [k for k in um.constants if "[" in k]
     if indexed:
@@ -100,6 +106,12 @@ def build_ml_flowsheet(models: dict[str, UnitModel], directory: str | Path, enfo
         model = models[_base(unit)]
         if unit.startswith("M"):
             setattr(fs, unit, make_mixer(fs, spec["inlets"]))
+        elif model.splitter:
+            setattr(fs, unit, Separator(property_package=fs.props, outlet_list=spec["outlets"],
+                                        split_basis=SplittingType.totalFlow))
+        elif model.network is None and isinstance(model.head, SplitHead):  # constant learned splits
+            setattr(fs, unit, Separator(property_package=fs.props, outlet_list=spec["outlets"],
+                                        split_basis=SplittingType.componentFlow))
         elif model.network is None:
             setattr(fs, unit, Heater(property_package=fs.props, has_pressure_change=False))
         else:
@@ -123,8 +135,12 @@ def set_ml_conditions(m: pyo.ConcreteModel, cond: dict[str, float]) -> None:
     fs.M103.outlet.pressure[0].fix(FIXED["trans_P"])
     fs.H101.outlet.temperature[0].fix(cond["reactor_T"])
     fs.H102.outlet.temperature[0].fix(cond["flash_T"])
+    fs.S1.split_fraction[0, "purge"].fix(cond["purge_fraction"])
+    fs.S1.split_fraction[0, "trans"].fix(cond["trans_fraction"])
     for unit in unit_specs(fs.n_reactors):
         block, um = getattr(fs, unit), fs.models[_base(unit)]
+        if isinstance(block, Separator) and isinstance(um.head, SplitHead):
+            _fix_constant_splits(block, um)
         if not isinstance(block, SurrogateUnitData):
             continue
         for p in UNITS[_base(unit)]["params"]:
@@ -132,7 +148,19 @@ def set_ml_conditions(m: pyo.ConcreteModel, cond: dict[str, float]) -> None:
                 value = cond[p] / fs.n_reactors if p == "reactor_volume" else cond[p]
                 getattr(block, p)[0].fix(value)
         for label, value in um.constants.items():
+            if um.head is not None and label in um.head.output_labels():
+                continue
             port, _, var = label.partition(".")
             name, _, idx = var.partition("[")
             v = getattr(getattr(block, port), name)
             (v[0, idx.rstrip("]")] if idx else v[0]).fix(value)
+
+
+def _fix_constant_splits(sep: Separator, um: UnitModel) -> None:
+    """Fix a Separator's component splits to the (constant) learned split logits."""
+    head = um.head
+    for c in head.components:
+        logit = {o: um.constants[head.label(o, c)] if o != head.outlets[-1] else 0.0 for o in head.outlets}
+        total = sum(math.exp(v) for v in logit.values())
+        for o in head.outlets[:-1]:
+            sep.split_fraction[0, o, c].fix(math.exp(logit[o]) / total)

@@ -39,7 +39,13 @@ Constants and sources
   applied twice; Verevkin, Thermochim. Acta 1998, 316, 131 reports only 1-2 kJ/mol
   interaction terms) and liquid -74.9 - 60.2 (vaporisation enthalpy by Trouton-type
   scaling of cumene's 45.1 kJ/mol with Tb).
-* Molar masses, Tc, Pc: Poling et al. 5th ed., Appendix A.
+* Molar masses: from the atoms (:data:`ATOMS`) with the conventional atomic weights
+  C 12.011 and H 1.008 of the IUPAC atomic-weight intervals (Atomic weights of the
+  elements 2009, Pure Appl. Chem. 2011, 83, 359: C [12.0096; 12.0116], H [1.00784;
+  1.00811]; conventional values as in the 2013 report, Meija et al., Pure Appl. Chem.
+  2016, 88, 265), so that every reaction's stoichiometry conserves mass exactly
+  (tabulated molar masses rounded independently did not: cumene 120.19 vs benzene +
+  propylene 120.195). Tc, Pc: Poling et al. 5th ed., Appendix A.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ from pyomo.environ import units as u
 if TYPE_CHECKING:
     from pyomo.core.base.block import BlockData
 
-__all__ = ["COMPONENTS", "ATOMS", "configuration", "joback_cp", "dipb_antoine", "DERIVED_VARS",
+__all__ = ["COMPONENTS", "ATOMS", "ATOMIC_WEIGHTS", "molar_mass", "configuration", "joback_cp", "dipb_antoine", "DERIVED_VARS",
            "relax_derived_bounds"]
 
 COMPONENTS = ("benzene", "propylene", "propane", "cumene", "dipb")
@@ -74,6 +80,15 @@ ATOMS = {
     "cumene": {"C": 9, "H": 12},
     "dipb": {"C": 12, "H": 18},
 }
+
+#: Conventional atomic weights (IUPAC, see the module docstring), kg/mol.
+ATOMIC_WEIGHTS = {"C": 12.011e-3, "H": 1.008e-3}
+
+
+def molar_mass(component: str) -> float:
+    """Molar mass (kg/mol) of ``component`` from its atoms and :data:`ATOMIC_WEIGHTS`."""
+    return sum(n * ATOMIC_WEIGHTS[a] for a, n in ATOMS[component].items())
+
 
 # Joback (1987) ideal-gas Cp group increments (a, b, c, d); Poling et al. 5th ed. Table 2-2.
 _JOBACK = {
@@ -140,15 +155,15 @@ _DIPB_GROUPS = {"CH3": 4, ">CH-": 2, "ring=CH-": 4, "ring=C<": 2}
 
 configuration = {
     "components": {
-        "benzene": _comp(78.114e-3, 562.05, 48.95e5, (-3.392e1, 4.739e-1, -3.017e-4, 7.130e-8),
+        "benzene": _comp(molar_mass("benzene"), 562.05, 48.95e5, (-3.392e1, 4.739e-1, -3.017e-4, 7.130e-8),
                          135.7, 82.9, 49.0, (3.98523, 1184.24, 217.572), ATOMS["benzene"]),
-        "propylene": _comp(42.081e-3, 364.9, 46.0e5, (3.710, 2.345e-1, -1.160e-4, 2.205e-8),
+        "propylene": _comp(molar_mass("propylene"), 364.9, 46.0e5, (3.710, 2.345e-1, -1.160e-4, 2.205e-8),
                            102.0, 20.4, 20.4 - 14.2, (3.95606, 789.62, 247.58), ATOMS["propylene"]),
-        "propane": _comp(44.097e-3, 369.83, 42.48e5, (-4.224, 3.063e-1, -1.586e-4, 3.215e-8),
+        "propane": _comp(molar_mass("propane"), 369.83, 42.48e5, (-4.224, 3.063e-1, -1.586e-4, 3.215e-8),
                          98.4, -104.7, -104.7 - 15.1, (3.92828, 803.997, 247.04), ATOMS["propane"]),
-        "cumene": _comp(120.19e-3, 631.0, 32.09e5, joback_cp(_CUMENE_GROUPS),
+        "cumene": _comp(molar_mass("cumene"), 631.0, 32.09e5, joback_cp(_CUMENE_GROUPS),
                         215.4, 4.0, -41.2, (4.06588, 1464.17, 208.207), ATOMS["cumene"]),
-        "dipb": _comp(162.27e-3, 689.0, 24.5e5, joback_cp(_DIPB_GROUPS),
+        "dipb": _comp(molar_mass("dipb"), 689.0, 24.5e5, joback_cp(_DIPB_GROUPS),
                       295.1, -74.9, -74.9 - 60.2, dipb_antoine(), ATOMS["dipb"]),
     },
     "phases": {

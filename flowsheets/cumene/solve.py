@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ import idaes.logger as idaeslog
 import pyomo.environ as pyo
 from idaes.core.solvers import get_solver
 from idaes.core.util.exceptions import InitializationError
-from pyomo.common.errors import PyomoException
+from pyomo.common.errors import ApplicationError, PyomoException
 from pyomo.network import Arc, Port, SequentialDecomposition
 
 from idaes_ml.unit_models.surrogate_unit import units_out_of_domain
@@ -29,7 +30,8 @@ from flowsheets.cumene.properties import COMPONENTS
 if TYPE_CHECKING:
     from pyomo.network.port import PortData
 
-__all__ = ["tear_guess_values", "tear_guesses", "initialize", "solve", "solve_sequential", "SOLVER_OPTIONS"]
+__all__ = ["tear_guess_values", "tear_guesses", "initialize", "solve", "solve_sequential", "SOLVER_OPTIONS",
+           "solve_from"]
 
 SOLVER_OPTIONS = {"max_iter": 300, "tol": 1e-8, "nlp_scaling_method": "user-scaling"}
 
@@ -175,7 +177,11 @@ def solve(m: pyo.ConcreteModel, tee: bool = False, options: dict | None = None, 
     check_structure(m, square=square)
     solver = get_solver("ipopt", options={**SOLVER_OPTIONS, **(options or {})})
     t0 = time.perf_counter()
-    res = solver.solve(m, tee=tee, load_solutions=False)
+    try:
+        res = solver.solve(m, tee=tee, load_solutions=False)
+    except ApplicationError as exc:  # the solver process died: a status for this solve, not a crash of the caller
+        return {"status": "solver_error", "seconds": time.perf_counter() - t0, "message": str(exc),
+                "out_of_domain": units_out_of_domain(m.fs)}
     seconds = time.perf_counter() - t0
     term = res.solver.termination_condition
     ok = term in (pyo.TerminationCondition.optimal, pyo.TerminationCondition.locallyOptimal)
@@ -185,6 +191,32 @@ def solve(m: pyo.ConcreteModel, tee: bool = False, options: dict | None = None, 
     if not ok:  # name the network units whose inputs left their training domain at the last iterate
         out["out_of_domain"] = units_out_of_domain(m.fs)
     return out
+
+
+def solve_from(m: pyo.ConcreteModel, state: dict, cond: dict, set_conditions: Callable[[pyo.ConcreteModel, dict], None],
+               start: dict, steps: Sequence[float] = (0.25, 0.5, 0.75, 1.0)) -> dict:
+    """Solve ``m`` at ``cond`` warm-started from ``state`` (the solution at ``start``).
+
+    If the direct solve fails, restart from ``state`` and walk ``start -> cond`` through
+    ``steps`` (continuation), stopping at the first failed step. The result records
+    ``continuation`` (steps taken; 0 when the direct solve succeeded).
+    """
+    from idaes.core.util.model_serializer import StoreSpec, from_json
+
+    from_json(m, sd=state, wts=StoreSpec.value())
+    set_conditions(m, cond)
+    res = solve(m)
+    res["continuation"] = 0
+    if res["status"] == "optimal":
+        return res
+    from_json(m, sd=state, wts=StoreSpec.value())
+    for i, w in enumerate(steps, start=1):
+        set_conditions(m, {k: (1 - w) * start[k] + w * cond[k] for k in cond})
+        res = solve(m)
+        res["continuation"] = i
+        if res["status"] != "optimal":
+            break
+    return res
 
 
 def solve_sequential(m: pyo.ConcreteModel, iter_lim: int = 40, tol: float = 1e-5, guesses: dict | None = None) -> dict:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from idaes_ml.balances import ReactionHead, SplitHead
+
 from flowsheets.cumene.flowsheet import reactor_names
 from flowsheets.cumene.properties import ATOMS, COMPONENTS
 
-__all__ = ["STREAM_VARS", "UNITS", "EDGES", "FEEDS", "PRODUCTS", "TEARS", "column",
+__all__ = ["STREAM_VARS", "UNITS", "HEADS", "SPLITTERS", "EDGES", "FEEDS", "PRODUCTS", "TEARS", "column",
            "unit_specs", "edges", "stream_values", "atom_balance", "kpis"]
 
 STREAM_VARS = [f"flow_mol_comp[{c}]" for c in COMPONENTS] + ["temperature", "pressure"]
@@ -35,6 +37,22 @@ UNITS: dict[str, dict[str, list[str]]] = {
     "M103": {"inlets": ["heavies", "benzene"], "outlets": ["outlet"], "params": [], "results": []},
     "R102": {"inlets": ["inlet"], "outlets": ["outlet"], "params": ["trans_conversion"], "results": ["heat_duty"]},
 }
+
+#: Balance heads of the structured unit networks (:mod:`idaes_ml.balances`): separators
+#: predict per-component split logits, reactors the extents of the reactions of
+#: :mod:`.reactions` (R1, R2 as fractions of the inlet propylene; TRANS as a fraction of
+#: the inlet DIPB, i.e. its conversion). Outlet flows then close every balance exactly.
+HEADS = {
+    "F101": SplitHead(("vap_outlet", "liq_outlet"), COMPONENTS),
+    "C1": SplitHead(("distillate", "bottoms"), COMPONENTS),
+    "C2": SplitHead(("product", "heavies"), COMPONENTS),
+    "R101": ReactionHead({"R1": {"benzene": -1, "propylene": -1, "cumene": 1},
+                          "R2": {"cumene": -1, "propylene": -1, "dipb": 1}}, COMPONENTS,
+                         basis={"R1": "propylene", "R2": "propylene"}),
+    "R102": ReactionHead({"TRANS": {"dipb": -1, "benzene": -1, "cumene": 2}}, COMPONENTS, basis={"TRANS": "dipb"}),
+}
+#: Splitters whose fractions are operating conditions: outlet -> condition (the rest: remainder).
+SPLITTERS = {"S1": {"purge": "purge_fraction", "trans": "trans_fraction"}}
 
 #: (source unit, outlet) -> (destination unit, inlet), for one alkylation reactor.
 EDGES = {

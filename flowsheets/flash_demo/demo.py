@@ -2,10 +2,12 @@
 
 Steps: solve the first-principles flowsheet at Latin-hypercube points, train an
 :class:`~idaes_ml.nn.MLPRegressor` of the Flash on 80 % of them (three seeds, the lowest
-validation loss kept: one seed can stop early in a poor minimum), export it to
-ONNX, swap the Flash for a :class:`~idaes_ml.unit_models.SurrogateUnit`, solve
+validation loss kept: one seed can stop early in a poor minimum) to predict each
+component's vapour/liquid split and the outlet temperature, export it to ONNX with its
+balance head, swap the Flash for a :class:`~idaes_ml.unit_models.SurrogateUnit`, solve
 the hybrid flowsheet equation-oriented at the held-out points and compare with
-first principles. Writes a training curve and parity plots to ``out``.
+first principles. Writes a training curve, parity plots and the component-balance
+closure of every held-out solve to ``out``.
 """
 
 from __future__ import annotations
@@ -19,30 +21,29 @@ from tqdm.auto import tqdm
 
 from flowsheets.flash_demo.ground_truth import (
     FLASH_INPUTS,
-    FLASH_OUTPUTS,
     flash_streams,
     sample_dataset,
     save_state,
     solve_at,
 )
-from flowsheets.flash_demo.hybrid import build_hybrid, initialize_hybrid
+from flowsheets.flash_demo.hybrid import FLASH_HEAD, balance_closure, build_hybrid, flash_targets, initialize_hybrid
 from idaes_ml.io import write_table
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.nn import MLPRegressor, export_onnx
-from idaes_ml.plotting import parity_plot, training_curve
+from idaes_ml.plotting import balance_closure_plot, parity_plot, training_curve
 from idaes_ml.surrogate import OnnxSurrogate
 
 
 def _fit(train: pd.DataFrame, seed: int, max_epochs: int) -> MLPRegressor:
-    """One Flash network (32 x 32 tanh) trained from ``seed``.
+    """One Flash network (32 x 32 tanh) trained from ``seed`` on split logits and outlet temperature.
 
-    Outputs are non-negative by construction: at the bubble point the vapour flow is ~0,
-    and a linear output layer would predict slightly negative flows there, which the
-    outlet state's bounds make infeasible.
+    Outlet flows are non-negative by construction (softmax splits of non-negative inlet
+    flows): at the bubble point the vapour flow is ~0, which free-form flow outputs
+    could only approach through a softplus output layer.
     """
     reg = MLPRegressor(hidden=(32, 32), activation="tanh", max_epochs=max_epochs, patience=200,
-                       learning_rate=3e-3, seed=seed, positive_outputs=True)
-    return reg.fit(train[FLASH_INPUTS], train[FLASH_OUTPUTS])
+                       learning_rate=3e-3, seed=seed)
+    return reg.fit(train[FLASH_INPUTS], flash_targets(train))
 
 
 def run_demo(out: Path, n_points: int = 80, seed: int = 0, max_epochs: int = 3000) -> int:
@@ -67,8 +68,8 @@ def run_demo(out: Path, n_points: int = 80, seed: int = 0, max_epochs: int = 300
                         key=lambda reg: min(reg.history_["validation"]))
     for attempt, reg in enumerate(candidates, start=1):
         training_curve(reg.history_, out / "training_curve.png")
-        val_r2 = reg.r2_per_output(test[FLASH_INPUTS], test[FLASH_OUTPUTS])
-        res = export_onnx(reg, out, "flash")
+        val_r2 = reg.r2_per_output(test[FLASH_INPUTS], flash_targets(test))
+        res = export_onnx(reg, out, "flash", balance=FLASH_HEAD)
         print(f"   network seed {reg.seed}: onnxruntime parity {res.max_abs_diff:.1e}; "
               f"held-out single-unit R²: {val_r2.round(4).to_dict()}")
         print(f"3/4 solving the hybrid flowsheet (SurrogateUnit flash) at {len(test)} held-out points")
@@ -104,6 +105,12 @@ def run_demo(out: Path, n_points: int = 80, seed: int = 0, max_epochs: int = 300
     r2 = r2_per_output(test.loc[good, cols], hybrid.loc[good, cols])
     err = (hybrid.loc[good, cols] - test.loc[good, cols]).abs().max()
     print(pd.DataFrame({"R2": r2, "max_abs_error": err}).to_string(float_format=lambda v: f"{v:.4g}"))
+    closure = pd.DataFrame({"hybrid (split head)": balance_closure(hybrid.loc[good]),
+                            "first principles": balance_closure(test.loc[good])})
+    print(f"   component balance closure |in - out| / in, largest over held-out points: "
+          f"hybrid {closure.iloc[:, 0].max():.1e}, first principles {closure.iloc[:, 1].max():.1e}")
+    balance_closure_plot(closure, out / "balance_closure.png",
+                         title="Flash component balance, held-out hybrid solves")
     print(f"   {int(good.sum())}/{len(test)} hybrid solves optimal; mean time per point: first principles "
           f"{t_truth:.2f} s (incl. sampling overhead), hybrid {t_hybrid:.2f} s")
     if "first_try" in hybrid:

@@ -8,7 +8,11 @@ that never vary as constants; :func:`network_node` turns a trained
 :class:`~idaes_ml.nn.ScaledNetwork` plus those constants into a graph :class:`Node`.
 
 Network labels are ``"<port>.<var>"``, ``"param.<p>"`` (inputs) and ``"<port>.<var>"``,
-``"<result>"`` (outputs).
+``"<result>"`` (outputs). With a balance head (:mod:`idaes_ml.balances`) the outlet
+component flows are not outputs: the network predicts the head's labels (split logits,
+reaction extents) and the node applies the head, exactly as ``SurrogateUnit`` does in
+the equation-oriented model. :func:`splitter_node` is the exact splitter (fractions are
+parameters, every other variable passes through).
 """
 
 from __future__ import annotations
@@ -19,10 +23,31 @@ import numpy as np
 import pandas as pd
 import torch
 
+from idaes_ml.balances import BalanceHead, SplitHead, reaction_targets, split_targets
 from idaes_ml.cycles.graph import Node
 from idaes_ml.nn import ScaledNetwork
 
-__all__ = ["UnitData", "unit_dataset", "network_node", "conserve_flows"]
+__all__ = ["UnitData", "unit_dataset", "network_node", "conserve_flows", "splitter_node", "flow_var"]
+
+
+def flow_var(component: str) -> str:
+    """Stream variable of a component flow (``flow_mol_comp[<component>]``)."""
+    return f"flow_mol_comp[{component}]"
+
+
+def _head_targets(df: pd.DataFrame, unit: str, inlets: list[str], outlets: list[str], head: BalanceHead) -> pd.DataFrame:
+    """Head labels computed from the table's inlet and outlet component flows."""
+    if len(inlets) != 1:
+        raise ValueError(f"unit {unit}: a balance head needs one inlet, got {inlets}")
+
+    def flows(port: str) -> pd.DataFrame:
+        return pd.DataFrame({c: df[f"{unit}.{port}.{flow_var(c)}"].to_numpy(float) for c in head.components})
+
+    if isinstance(head, SplitHead):
+        return split_targets(head, flows(inlets[0]), {o: flows(o) for o in outlets})
+    if len(outlets) != 1:
+        raise ValueError(f"unit {unit}: a reaction head needs one outlet, got {outlets}")
+    return reaction_targets(head, flows(inlets[0]), flows(outlets[0]))
 
 
 @dataclass
@@ -42,12 +67,18 @@ def _is_constant(col: pd.Series, atol: float) -> bool:
 
 def unit_dataset(df: pd.DataFrame, unit: str, inlets: list[str], outlets: list[str],
                  stream_vars: list[str], params: list[str] = (), results: list[str] = (),
-                 param_prefix: str = "cond.", atol: float = 1e-9, floor: float = 0.0) -> UnitData:
+                 param_prefix: str = "cond.", atol: float = 1e-9, floor: float = 0.0,
+                 head: BalanceHead | None = None, head_atol: float = 1e-4) -> UnitData:
     """Inputs/outputs of ``unit`` from a wide table; constant columns become constants.
 
     Input columns whose magnitude never exceeds ``floor`` (trace flows) are dropped too:
     their relative noise would dominate a standardized input. Trace outputs stay (their
-    absolute error is as small as they are).
+    absolute error is as small as they are). With a balance ``head`` the outlet component
+    flows are replaced by the head's labels (split logits / extents, raising
+    BalanceError when the data do not close the balance); they are constants only if
+    all of them are, within ``head_atol`` (trace flows at solver tolerance make a fixed
+    split's logit wobble by ~1e-5), as the equation-oriented unit binds all or none to
+    its network.
     """
     xcols = {f"{p}.{v}": f"{unit}.{p}.{v}" for p in inlets for v in stream_vars}
     xcols.update({f"param.{p}": f"{param_prefix}{p}" for p in params})
@@ -58,13 +89,25 @@ def unit_dataset(df: pd.DataFrame, unit: str, inlets: list[str], outlets: list[s
         raise KeyError(f"table lacks columns of unit {unit}: {missing[:5]}{' ...' if len(missing) > 5 else ''}")
     X = pd.DataFrame({k: df[c].to_numpy(float) for k, c in xcols.items()})
     Y = pd.DataFrame({k: df[c].to_numpy(float) for k, c in ycols.items()})
+    held: list[str] = []
+    head_constants: dict[str, float] = {}
+    if head is not None:
+        Y = Y.drop(columns=[f"{p}.{flow_var(c)}" for p in outlets for c in head.components])
+        targets = _head_targets(df, unit, inlets, outlets, head)
+        Y = pd.concat([targets.reset_index(drop=True), Y], axis=1)
+        if all(_is_constant(Y[k], head_atol) for k in targets.columns):
+            head_constants = {k: float(Y[k].mean()) for k in targets.columns}
+        else:
+            held = list(targets.columns)
+
     def negligible(col: pd.Series) -> bool:
         return _is_constant(col, atol) or float(col.abs().max()) <= floor
 
-    constants = {k: float(Y[k].mean()) for k in Y.columns if _is_constant(Y[k], atol)}
+    constants = head_constants | {k: float(Y[k].mean()) for k in Y.columns
+                                  if k not in held and k not in head_constants and _is_constant(Y[k], atol)}
     passthrough = {}
     for k in Y.columns:
-        if k in constants:
+        if k in constants or k in held:
             continue
         same = [j for j in X.columns
                 if np.allclose(Y[k].to_numpy(), X[j].to_numpy(), rtol=1e-9, atol=atol)]
@@ -77,11 +120,14 @@ def unit_dataset(df: pd.DataFrame, unit: str, inlets: list[str], outlets: list[s
 
 def network_node(name: str, net: ScaledNetwork | None, inlets: dict[str, str], outlets: dict[str, str],
                  stream_vars: list[str], constants: dict[str, float], params: list[str] = (),
-                 passthrough: dict[str, str] | None = None, domain_tolerance: float = 0.0) -> Node:
+                 passthrough: dict[str, str] | None = None, domain_tolerance: float = 0.0,
+                 head: BalanceHead | None = None) -> Node:
     """A graph node whose outlets are ``net``'s predictions, constants or copied inputs.
 
     ``net`` may be None when every outlet variable is constant or copied (e.g. a heater's
-    flows and temperature set point).
+    flows and temperature set point). With a balance ``head`` the outlet component flows
+    come from the head applied to the single inlet's flows and the head labels (predicted
+    or constant).
     """
     passthrough = dict(passthrough or {})
     in_labels = list(net.input_labels) if net is not None else []
@@ -89,24 +135,31 @@ def network_node(name: str, net: ScaledNetwork | None, inlets: dict[str, str], o
     var_index = {v: i for i, v in enumerate(stream_vars)}
     param_index = {p: i for i, p in enumerate(params)}
     for label in in_labels + list(passthrough.values()):
-        head, _, tail = label.partition(".")
-        ok = (tail in param_index) if head == "param" else (head in inlets and tail in var_index)
+        port, _, tail = label.partition(".")
+        ok = (tail in param_index) if port == "param" else (port in inlets and tail in var_index)
         if not ok:
             raise ValueError(f"network input {label!r} of unit {name} matches no inlet stream variable "
                              f"({list(inlets)} x {stream_vars}) or parameter {list(params)}")
+    head_labels = head.output_labels() if head is not None else []
+    if head is not None and len(inlets) != 1:
+        raise ValueError(f"unit {name}: a balance head needs one inlet, got {list(inlets)}")
     outputs = out_labels + list(constants) + list(passthrough)
-    for label in outputs:
-        head, _, tail = label.partition(".")
-        if tail and (head not in outlets or tail not in var_index):
+    missing_head = [k for k in head_labels if k not in outputs]
+    if missing_head:
+        raise ValueError(f"unit {name}: balance head labels {missing_head} are neither predicted nor constant")
+    head_flows = [f"{p}.{flow_var(c)}" for p in outlets for c in head.components] if head is not None else []
+    for label in [k for k in outputs if k not in head_labels] + head_flows:
+        port, _, tail = label.partition(".")
+        if tail and (port not in outlets or tail not in var_index):
             raise ValueError(f"network output {label!r} of unit {name} matches no outlet stream variable "
                              f"({list(outlets)} x {stream_vars})")
-    uncovered = [f"{p}.{v}" for p in outlets for v in stream_vars if f"{p}.{v}" not in outputs]
+    uncovered = [f"{p}.{v}" for p in outlets for v in stream_vars if f"{p}.{v}" not in outputs + head_flows]
     if uncovered:
         raise ValueError(f"unit {name}: outlet variables {uncovered} are neither predicted nor constant")
 
     def pick(label, inl, par):
-        head, _, tail = label.partition(".")
-        return par[:, param_index[tail]] if head == "param" else inl[head][:, var_index[tail]]
+        port, _, tail = label.partition(".")
+        return par[:, param_index[tail]] if port == "param" else inl[port][:, var_index[tail]]
 
     def gather(inl: dict[str, torch.Tensor], par: torch.Tensor | None) -> torch.Tensor:
         return torch.stack([pick(label, inl, par) for label in in_labels], dim=1)
@@ -119,6 +172,14 @@ def network_node(name: str, net: ScaledNetwork | None, inlets: dict[str, str], o
             values = {lab: y[:, i].to(ref.dtype) for i, lab in enumerate(out_labels)}
         values.update({lab: torch.full((ref.shape[0],), c, dtype=ref.dtype) for lab, c in constants.items()})
         values.update({lab: pick(src, inl, par).to(ref.dtype) for lab, src in passthrough.items()})
+        if head is not None:
+            (feed,) = inl.values()
+            flows = feed[:, [var_index[flow_var(c)] for c in head.components]]
+            y = torch.stack([values.pop(lab) for lab in head_labels], dim=1)
+            applied = head.apply_torch(flows, y) if isinstance(head, SplitHead) else \
+                head.apply_torch(flows, y, outlet=next(iter(outlets)))
+            for p, stream in applied.items():
+                values.update({f"{p}.{flow_var(c)}": stream[:, j] for j, c in enumerate(head.components)})
         out = {p: torch.stack([values[f"{p}.{v}"] for v in stream_vars], dim=1) for p in outlets}
         out.update({lab: v for lab, v in values.items() if "." not in lab})
         return out
@@ -161,3 +222,35 @@ def conserve_flows(node: Node, flow_columns: list[int]) -> Node:
         return {**out, port: stream}
 
     return Node(node.name, node.inlets, node.outlets, forward, node.params, node.check)
+
+
+def splitter_node(name: str, inlets: dict[str, str], outlets: dict[str, str],
+                  fractions: dict[str, str], flow_columns: list[int]) -> Node:
+    """An exact splitter: outlet ``o`` gets ``fraction[o]`` of every flow (the one outlet
+    missing from ``fractions`` the rest); non-flow variables pass through.
+
+    ``inlets``/``outlets`` map ports to stream names (one inlet); ``fractions`` maps outlet
+    ports to the per-row parameter holding their fraction.
+    """
+    if len(inlets) != 1:
+        raise ValueError(f"splitter {name} needs one inlet, got {list(inlets)}")
+    (inlet,) = inlets
+    rest = [o for o in outlets if o not in fractions]
+    if len(rest) != 1 or any(o not in outlets for o in fractions):
+        raise ValueError(f"splitter {name}: give a fraction for every outlet but one; outlets {list(outlets)}, "
+                         f"fractions {fractions}")
+    params = list(fractions.values())
+    cols = torch.tensor(flow_columns, dtype=torch.long)
+
+    def forward(inl, par):
+        feed = inl[inlet]
+        share = {o: par[:, params.index(p)].to(feed.dtype) for o, p in fractions.items()}
+        share[rest[0]] = 1 - sum(share.values())
+        out = {}
+        for o, f in share.items():
+            stream = feed.clone()
+            stream[:, cols] = feed[:, cols] * f.unsqueeze(1)
+            out[o] = stream
+        return out
+
+    return Node(name, dict(inlets), dict(outlets), forward, params)

@@ -25,6 +25,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
+from idaes_ml.balances import BalanceHead
 from idaes_ml.errors import DataError, UnsupportedOnnxOpError
 from idaes_ml.io import atomic_write, write_json
 from idaes_ml.nn.metadata import NetworkMetadata, info_path, onnx_path
@@ -120,6 +121,7 @@ def export_onnx(
     name: str,
     input_bounds: dict[str, tuple[float, float]] | None = None,
     tolerance: float = 1e-5,
+    balance: BalanceHead | None = None,
 ) -> ExportResult:
     """Write ``<name>.onnx`` and ``<name>_idaes_info.json`` for ``model`` into ``directory``.
 
@@ -131,6 +133,8 @@ def export_onnx(
         tolerance: largest accepted onnxruntime-vs-torch difference (scaled outputs), relative
             to the largest scaled output when that exceeds 1 (positive-output networks have
             scaled outputs of mean/std, e.g. 300 for a temperature).
+        balance: a balance head (:mod:`idaes_ml.balances`) recorded in the metadata file;
+            its labels must be outputs of the network.
 
     Returns:
         :class:`ExportResult`; raises ``AssertionError`` if the parity check fails.
@@ -148,7 +152,7 @@ def export_onnx(
         raise AssertionError(f"onnxruntime differs from torch by {diff:.3e} > tolerance {tolerance:.1e}"
                              f" x max(1, largest scaled output {magnitude:.3g})")
     meta = NetworkMetadata(net.input_labels, net.output_labels, net.input_offset, net.input_factor,
-                           net.output_offset, net.output_factor, bounds)
+                           net.output_offset, net.output_factor, bounds, balance)
     info = meta.to_dict()  # raises before anything is written
     directory = Path(directory)
     with atomic_write(onnx_path(directory, name), "wb") as fh:

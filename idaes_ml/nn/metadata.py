@@ -3,6 +3,11 @@
 Its layout is the one IDAES's ``ONNXSurrogate.load_onnx_model`` reads: input and
 output labels, ``OffsetScaler`` dictionaries (``expected_columns``, ``offset``,
 ``factor``) and input bounds in unscaled units.
+
+idaes_ml extension: an optional ``"idaes_ml_balance"`` object holds a balance head
+(:mod:`idaes_ml.balances`: split fractions or reaction extents) that a
+``SurrogateUnit`` turns into exact balance equations; IDAES ignores the key, and files
+without it load as free-form networks.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from idaes_ml.balances import METADATA_KEY, BalanceError, BalanceHead, head_from_dict
 from idaes_ml.errors import MetadataError
 
 __all__ = ["NetworkMetadata", "info_path", "onnx_path"]
@@ -66,16 +72,26 @@ class NetworkMetadata:
     output_offset: np.ndarray
     output_factor: np.ndarray
     input_bounds: dict[str, tuple[float, float]]
+    balance: BalanceHead | None = None
+
+    def __post_init__(self) -> None:
+        if self.balance is not None:
+            missing = [k for k in self.balance.output_labels() if k not in self.output_labels]
+            if missing:
+                raise BalanceError(f"balance head labels {missing} are not network outputs {self.output_labels}")
 
     def to_dict(self) -> dict:
-        """The JSON document IDAES's ONNXSurrogate reads."""
-        return {
+        """The JSON document IDAES's ONNXSurrogate reads (+ the balance head, if any)."""
+        doc = {
             "input_scaler": _scaler_dict(self.input_labels, self.input_offset, self.input_factor),
             "output_scaler": _scaler_dict(self.output_labels, self.output_offset, self.output_factor),
             "input_bounds": self._ordered_bounds(),
             "input_labels": list(self.input_labels),
             "output_labels": list(self.output_labels),
         }
+        if self.balance is not None:
+            doc[METADATA_KEY] = self.balance.to_dict()
+        return doc
 
     def _ordered_bounds(self) -> dict[str, list[float]]:
         """Input bounds in input-label order: IDAES's ONNXSurrogate reads them by position."""
@@ -120,4 +136,5 @@ class NetworkMetadata:
             if math.isnan(lo) or math.isnan(hi) or lo > hi:
                 raise MetadataError(f"{where}: input_bounds[{k!r}] = {pair} is not a (low <= high) pair")
             parsed[k] = (lo, hi)
-        return cls(inputs, outputs, in_off, in_fac, out_off, out_fac, parsed)
+        balance = head_from_dict(info[METADATA_KEY]) if info.get(METADATA_KEY) is not None else None
+        return cls(inputs, outputs, in_off, in_fac, out_off, out_fac, parsed, balance)

@@ -64,8 +64,11 @@ def casadi_directory() -> Path | None:
 def launcher_text(name: str) -> str | None:
     """This environment's shell launcher for solver ``name``; None when its backend is missing."""
     if name == "ipopt":
+        from idaes_ml.solvers.ipopt_ampl import version_banner
+
         package_root = Path(__file__).resolve().parents[2]
-        command = (
+        command = (  # version queries answered by the shell: Pyomo allows them 2 s, a loaded machine needs more
+            f'case "$1" in -v|--version|-version) echo \'{version_banner()}\'; exit 0;; esac\n'
             f"PYTHONPATH='{package_root}'${{PYTHONPATH:+:$PYTHONPATH}} "
             f"exec '{Path(sys.executable).absolute()}' -m idaes_ml.solvers.ipopt_ampl \"$@\""
         )

@@ -92,6 +92,11 @@ def ipopt_version() -> str:
     return libs[0].rsplit(".so.", 1)[1] if libs else "unknown"
 
 
+def version_banner() -> str:
+    """What ``ipopt --version`` prints (Pyomo reads the version from it)."""
+    return f"Ipopt {ipopt_version()} (casadi wheel, idaes_ml AMPL driver), ASL(idaes_ml)"
+
+
 def _parse_value(text: str) -> int | float | str:
     text = text.strip().strip('"').strip("'")
     for cast in (int, float):
@@ -240,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the driver (through the warm server when possible); returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-v", "--version", "-version"):
-        print(f"Ipopt {ipopt_version()} (casadi wheel, idaes_ml AMPL driver), ASL(idaes_ml)")
+        print(version_banner())
         return 0
     from idaes_ml.solvers import server
 

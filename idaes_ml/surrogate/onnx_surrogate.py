@@ -44,6 +44,8 @@ from idaes_ml.surrogate.onnx_checks import check_onnx, io_sizes, normalize_onnx
 
 if TYPE_CHECKING:
     from idaes.core.surrogate.surrogate_block import SurrogateBlockData
+
+    from idaes_ml.balances import BalanceHead
     from omlt.neuralnet import NetworkDefinition
     from pyomo.core.expr.relational_expr import EqualityExpression
 
@@ -90,6 +92,11 @@ class OnnxSurrogate(SurrogateBase):
                      enforce_bounds: bool = False) -> "OnnxSurrogate":
         """Wrap a loaded :class:`~idaes_ml.nn.OnnxNetwork`."""
         return cls(network, formulation=formulation, enforce_bounds=enforce_bounds)
+
+    @property
+    def balance(self) -> BalanceHead | None:
+        """The balance head recorded in the metadata (None: a free-form network)."""
+        return self.network.metadata.balance
 
     # -- OMLT embedding ----------------------------------------------------------
     def omlt_scaling(self) -> OffsetScaling:

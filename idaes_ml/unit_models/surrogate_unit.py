@@ -24,7 +24,16 @@ predict follow ``outlet_rules``: ``equal_to_inlet`` (default), ``deltaP``
 when ``has_pressure_change``), ``complement`` (x[i] = 1 - sum of the others),
 ``balance`` (extensive variables: inlet minus the other outlets, e.g. liquid
 flow = feed - vapour flow) or ``fixed`` (fixed at build; a specification).  With the feed and the unit
-variables fixed the unit has zero degrees of freedom.  Binding strings are
+variables fixed the unit has zero degrees of freedom.
+
+Conservation-exact units: a network exported with a balance head
+(:mod:`idaes_ml.balances`; ``export_onnx(..., balance=SplitHead(...))``) predicts
+split logits or reaction extents, bound automatically to ``balance_output``; the
+unit's ``balance_eqn`` then sets every outlet component flow, so component (split) or
+element (reaction) balances hold to solver tolerance whatever the network predicts
+(:mod:`idaes_ml.unit_models.balance_equations`). ``balance='free'`` ignores a recorded
+head; ``energy_balance=True`` closes the enthalpy balance with the property package
+instead of predicting the outlet temperature.  Binding strings are
 described in :mod:`idaes_ml.unit_models.bindings`.  After a failed solve,
 ``units_out_of_domain(m.fs)`` names the units whose network inputs left the
 training bounds (:func:`report_domain` for one unit).
@@ -47,7 +56,10 @@ from idaes.core.util.exceptions import ConfigurationError, InitializationError
 from idaes.core.util.initialization import fix_state_vars, revert_state_vars
 from idaes.core.util.tables import create_stream_table_dataframe
 
+from idaes_ml.balances import BalanceHead, ReactionHead, SplitHead, head_from_dict
 from idaes_ml.surrogate import OnnxSurrogate, check_formulation
+from idaes_ml.unit_models.balance_equations import (build_balance, build_energy_balance, claimed_variables,
+                                                    initialize_balance)
 from idaes_ml.unit_models.bindings import check_labels, index_key, parse_binding, select, state_var
 from idaes_ml.unit_models.initializer import SurrogateUnitInitializer
 from idaes_ml.unit_models.scaling import SurrogateUnitScaler, output_scaling_factors, set_legacy_scaling
@@ -79,6 +91,15 @@ def _surrogate_domain(value):
     if isinstance(value, (tuple, list)) and len(value) == 2:
         return OnnxSurrogate.load(str(value[0]), str(value[1]))
     raise ConfigurationError(f"surrogate must be an OnnxSurrogate or a (directory, name) pair, got {value!r}")
+
+
+def _balance_domain(value) -> BalanceHead | str | None:
+    """None (use the network's recorded head), 'free', a head, or a head's dict form."""
+    if value is None or value == "free" or isinstance(value, (SplitHead, ReactionHead)):
+        return value
+    if isinstance(value, dict):
+        return head_from_dict(value)
+    raise ConfigurationError(f"balance must be None, 'free', a SplitHead/ReactionHead or its dict, got {value!r}")
 
 
 def _outputs_domain(value) -> dict[str, list[str]]:
@@ -143,6 +164,15 @@ class SurrogateUnitData(UnitModelBlockData):
             "them, and downstream IDAES units compute the properties of the streams they receive. This keeps "
             "flash equations of streams near a phase boundary out of the flowsheet solve. 'full' keeps them "
             "(outlet properties reported by the unit itself, at the price of harder solves)."))
+    CONFIG.declare("balance", ConfigValue(
+        default=None, domain=_balance_domain, description="Balance head of the network",
+        doc="None uses the head recorded in the network's metadata (free-form if none); 'free' ignores it; "
+            "a SplitHead or ReactionHead (idaes_ml.balances) overrides it. With a head the network's head "
+            "outputs bind to balance_output and balance_eqn sets every outlet component flow exactly."))
+    CONFIG.declare("energy_balance", ConfigValue(
+        default=False, domain=Bool, description="Close the energy balance with the property package",
+        doc="If True, H_in + heat_duty = H_out sets the (common) outlet temperature; needs "
+            "property_equations='full'; heat_duty is a unit variable to fix or a network input."))
     CONFIG.declare("default_outlet_rule", ConfigValue(
         default="equal_to_inlet", domain=In(OUTLET_RULES), description="Rule for unlisted outlet variables",
         doc="Rule applied to outlet state variables that are neither predicted nor in outlet_rules."))
@@ -156,8 +186,15 @@ class SurrogateUnitData(UnitModelBlockData):
             raise ConfigurationError(f"{self.name}: property_package and surrogate must be given")
         self.formulation = cfg.formulation or surrogate.formulation
         check_formulation(self.formulation, surrogate.activations)
+        self.balance_head = surrogate.balance if cfg.balance is None else (
+            None if cfg.balance == "free" else cfg.balance)
+        head_labels = self.balance_head.output_labels() if self.balance_head is not None else []
+        unknown = [k for k in head_labels if k not in surrogate.output_labels()]
+        if unknown:
+            raise ConfigurationError(f"{self.name}: balance head labels {unknown} are not outputs of the network "
+                                     f"{surrogate.output_labels()}")
         check_labels("inputs", cfg.inputs, surrogate.input_labels())
-        check_labels("outputs", cfg.outputs, surrogate.output_labels())
+        check_labels("outputs", cfg.outputs, [k for k in surrogate.output_labels() if k not in head_labels])
         time = self.flowsheet().time
         args = dict(cfg.property_package_args)
         self.properties_in = cfg.property_package.build_state_block(
@@ -177,6 +214,18 @@ class SurrogateUnitData(UnitModelBlockData):
         t0 = time.first()
         self._input_refs = {k: self._resolve(v, t0, "input") for k, v in cfg.inputs.items()}
         self._output_refs = {k: [self._resolve(v, t0, "output") for v in vs] for k, vs in cfg.outputs.items()}
+        self._claimed: set[tuple[str, str, tuple[str, ...]]] = set()
+        if self.balance_head is not None:
+            build_balance(self, self.balance_head, time)
+            self._output_refs.update({k: [("unit", "balance_output", (k,))] for k in head_labels})
+            self._claimed |= {(o, n, i) for o in cfg.outlet_list for n, i in claimed_variables(self._state(o)[t0])}
+        if cfg.energy_balance:
+            build_energy_balance(self, time)
+            self._claimed |= {(o, "temperature", ()) for o in cfg.outlet_list}
+        twice = sorted(f"{o}.{n}" for rs in self._output_refs.values() for o, n, _ in rs if (o, n, _) in self._claimed)
+        if twice:
+            raise ConfigurationError(f"{self.name}: outputs {twice} are set by the balance equations; "
+                                     "remove their bindings (the head determines them)")
         self.surrogate_block = SurrogateBlock(time)
         for t in time:
             self.surrogate_block[t].build_model(
@@ -198,6 +247,8 @@ class SurrogateUnitData(UnitModelBlockData):
                   if parse_binding(v, cfg.outlet_list)[0] is None}
         if cfg.has_pressure_change or "deltaP" in cfg.outlet_rules.values():
             wanted.add("deltaP")
+        if cfg.energy_balance:
+            wanted.add("heat_duty")
         self._unit_var_names = []
         for name, (quantity, bounds) in _BUILTIN_UNIT_VARS.items():
             if name in wanted and name not in cfg.unit_variables:
@@ -251,13 +302,13 @@ class SurrogateUnitData(UnitModelBlockData):
         """The VarData a resolved binding denotes at time ``t``."""
         owner, name, index = ref
         if owner == "unit":
-            return getattr(self, name)[t]
+            return getattr(self, name)[(t, *index)] if index else getattr(self, name)[t]
         return state_var(self._state(owner)[t], name, index, f"{owner}.{name}")
 
     def _build_outlet_rules(self, time) -> None:
         cfg = self.config
         taken = {(o, n, i) for o, n, i in list(self._input_refs.values()) + [r for rs in self._output_refs.values()
-                                                                              for r in rs]}
+                                                                              for r in rs]} | self._claimed
         self._rules: dict[str, tuple[str, str, tuple[str, ...], str]] = {}
         t0 = time.first()
         known = {key for outlet in cfg.outlet_list for name in self._state(outlet)[t0].define_state_vars()
@@ -313,6 +364,8 @@ class SurrogateUnitData(UnitModelBlockData):
             if outside:
                 _log.warning(f"{self.name}: network inputs outside the training domain: {outside}")
             surrogate.initialize_block(self.surrogate_block[t])
+            if self.balance_head is not None:
+                initialize_balance(self, self.balance_head, t)
             for refs in self._output_refs.values():
                 for ref in refs[1:]:
                     self._ref_at(ref, t).set_value(self._ref_at(refs[0], t).value, skip_validation=True)
