@@ -253,3 +253,35 @@ def test_heads_that_do_not_fit_the_unit_are_refused(tmp_path):
                                  outputs={"cumene_out": "outlet.flow_mol_comp[cumene]"},
                                  balance=ReactionHead({"R1": {"benzene": -1, "propylene": -1, "cumene": 1}},
                                                       COMPONENTS))
+
+
+def test_energy_balance_sets_the_outlet_temperature(tmp_path):
+    """energy_balance=True: H_in + Q = H_out with the property package's enthalpies; no T output."""
+    head = SplitHead(("vap_outlet", "liq_outlet"), ("benzene", "toluene"))
+    export_onnx(_network(["F", "x", "T"], head.output_labels(), 3, {"x": (0.3, 0.7), "T": (360.0, 380.0)}),
+                tmp_path, "bt", balance=head)
+    m = _flowsheet(bt_configuration)
+    kw = dict(property_package=m.fs.props, surrogate=(str(tmp_path), "bt"), outlet_list=["vap_outlet", "liq_outlet"],
+              inputs={"F": "flow_mol", "x": "mole_frac_comp[benzene]", "T": "temperature"}, outputs={},
+              energy_balance=True)
+    with pytest.raises(ConfigurationError, match="property_equations='full'"):
+        _flowsheet(bt_configuration).fs.bad = SurrogateUnit(**(kw | {"property_package": m.fs.props}))
+    m.fs.flash = SurrogateUnit(**kw, property_equations="full")
+    f = m.fs.flash
+    f.inlet.flow_mol[0].fix(3.0)
+    f.inlet.mole_frac_comp[0, "benzene"].fix(0.4)
+    f.inlet.mole_frac_comp[0, "toluene"].fix(0.6)
+    f.inlet.temperature[0].fix(370.0)
+    f.inlet.pressure[0].fix(101325.0)
+    f.heat_duty[0].fix(2000.0)
+    assert degrees_of_freedom(m) == 0
+    f.initialize()
+    assert pyo.check_optimal_termination(get_solver("ipopt").solve(m))
+
+    def enthalpy(state):
+        return sum(pyo.value(state.get_enthalpy_flow_terms(p)) for p in state.phase_list)
+
+    h_out = enthalpy(f.vap_outlet_state[0]) + enthalpy(f.liq_outlet_state[0])
+    assert h_out == pytest.approx(enthalpy(f.properties_in[0]) + 2000.0, rel=1e-8)
+    assert pyo.value(f.vap_outlet.temperature[0]) == pytest.approx(pyo.value(f.liq_outlet.temperature[0]))
+    assert pyo.value(f.vap_outlet.temperature[0]) != pytest.approx(370.0, abs=1e-3)  # heated: not a copy
