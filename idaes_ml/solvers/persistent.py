@@ -268,14 +268,13 @@ class PersistentIpopt:
             compiled.lam_g = np.asarray(out["lam_g"], float).ravel()
             if results.solver.termination_condition not in _NO_POINT:
                 compiled.x = np.asarray(out["x"], float).ravel()
+        self.last = SolveStats(status, int(stats["iter_count"]), float(stats["t_wall_total"]), time.perf_counter() - t0)
         if load_solutions:
             if results.solver.status == SolverStatus.error:
                 raise ValueError(f"Cannot load a SolverResults object with bad status: {results.solver.status}")
             if compiled.x is not None:
                 self.load_vars()
-        wall = time.perf_counter() - t0
-        results.solver.wallclock_time = wall
-        self.last = SolveStats(status, int(stats["iter_count"]), float(stats["t_wall_total"]), wall)
+        self.last.wall_s = results.solver.wallclock_time = time.perf_counter() - t0
         return results
 
     @property
