@@ -16,6 +16,10 @@ Stages (the JSON is rewritten after each, ``stage`` says how far it got):
 5. E_A landscape on the sweeps (seed Fig. 4) and its smoothness;
 6. EO design with the exported closure (OMLT + Ipopt) validated by a temperature scan of the particle model.
 
+``--stage main`` stops before step 4 and ``--stage data-size`` runs only step 4 (refitting the training set),
+so the two can run side by side; step 4 writes ``results/pyrolysis_fidelity_data_size.json`` after every size
+and merges into the main record when done.
+
 Writes ``results/pyrolysis_fidelity.json`` and ``results/pyrolysis_fidelity_*.png``.
 """
 
@@ -38,6 +42,8 @@ from flowsheets.pyrolysis.kinetics import E_BASE
 from flowsheets.pyrolysis.models import OBS_TIMES
 from flowsheets.pyrolysis.particle import simulate_particle, solve_particle
 from flowsheets.pyrolysis.reduced import CONDITIONS
+from idaes_ml.closure import APrioriFits
+from idaes_ml.io import read_json, read_table, write_table
 from idaes_ml.nn import export_onnx
 from idaes_ml.surrogate import OnnxSurrogate
 
@@ -57,6 +63,17 @@ def dataset(name: str, conditions: pd.DataFrame, nodes: int, workers) -> Traject
         print(f"{len(ds.failures)} failed runs in {name}:\n{ds.failures.to_string()}")
     ds.save(path)
     return ds
+
+
+def cached_fits(name: str, ds: TrajectorySet, workers) -> APrioriFits:
+    """Black-box fits of ``ds``, cached as ``results/pyrolysis_hifi_fits_<name>.parquet``."""
+    path = RESULTS / f"pyrolysis_hifi_fits_{name}.parquet"
+    if path.exists():
+        df = read_table(path)
+        return APrioriFits(df[E_LABELS], df["mse"], df[["ok", "message", "nfev"]])
+    fits = run_a_priori(ds, client=workers)
+    write_table(pd.concat([fits.params, fits.loss, fits.status], axis=1), path)
+    return fits
 
 
 def convergence(test: TrajectorySet, nodes: int, k: int) -> dict:
@@ -138,6 +155,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 25, 50])
     ap.add_argument("--subsets", type=int, default=5)
     ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--stage", choices=["all", "main", "data-size"], default="all",
+                    help="main: stop after the design; data-size: only the data-size study (refits the training set)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     workers = args.workers or None
@@ -147,6 +166,10 @@ def main() -> None:
         sw = dataset(f"sweeps{args.sweep}", sweeps(args.sweep), args.nodes, workers)
     n_train = len(ds.conditions) - args.n_test
     train, test = ds.subset(range(n_train)), ds.subset(range(n_train, len(ds.conditions)))
+    tag = f"lhs{args.n_lhs}_test{args.n_test}_n{args.nodes}"
+    if args.stage == "data-size":
+        fits_train = cached_fits(f"{tag}_train", train, workers)
+        return merge_data_size(data_size(train, test, fits_train, args.sizes, args.subsets, report_sizes))
     out |= {"n_train": n_train, "n_test": args.n_test, "failed_runs": int(len(ds.failures) + len(sw.failures)),
             "data_seconds": t.seconds}
     with Timer() as t:
@@ -155,7 +178,8 @@ def main() -> None:
     write_result(NAME, out | {"stage": "data and convergence"})
 
     with Timer() as t_fit:
-        fits = {k: run_a_priori(d, client=workers) for k, d in (("train", train), ("test", test), ("sweeps", sw))}
+        fits = {k: cached_fits(f"{tag}_{k}" if k != "sweeps" else f"sweeps{args.sweep}_n{args.nodes}", d, workers)
+                for k, d in (("train", train), ("test", test), ("sweeps", sw))}
     at_box = {k: int(((f.params.to_numpy() <= E_FIT_BOUNDS[0] * 1.001)
                       | (f.params.to_numpy() >= E_FIT_BOUNDS[1] * 0.999)).any(axis=1).sum()) for k, f in fits.items()}
     with Timer() as t_net:
@@ -166,8 +190,8 @@ def main() -> None:
     mse = {k: {s: float(yield_errors(f(d.conditions), d).mean()) for s, d in (("train", train), ("test", test))}
            for k, f in models.items()}
     out |= {f"{k}_test_mse": v["test"] for k, v in mse.items()}
-    out |= {"lower_limit_test_mse": float(fits["test"].loss.mean()), "train_mse": {k: v["train"] for k, v in mse.items()}
-            | {"lower_limit": float(fits["train"].loss.mean())},
+    out |= {"lower_limit_test_mse": float(fits["test"].loss.mean()),
+            "train_mse": {k: v["train"] for k, v in mse.items()} | {"lower_limit": float(fits["train"].loss.mean())},
             "fits": {"at_box": at_box, "failed": {k: int(len(f.failed)) for k, f in fits.items()},
                      "not_converged": {k: int(f.status["message"].str.contains("maximum number").sum())
                                        for k, f in fits.items()},
@@ -182,8 +206,9 @@ def main() -> None:
     print({k: v["test"] for k, v in mse.items()}, out["lower_limit_test_mse"])
     write_result(NAME, out | {"stage": "main table"})
 
-    dE = {"black_box": fits["sweeps"].params.to_numpy() - E_BASE, "a_priori": models["apriori"](sw.conditions).to_numpy()
-          - E_BASE, "a_posteriori": models["aposteriori"](sw.conditions).to_numpy() - E_BASE}
+    dE = {"black_box": fits["sweeps"].params.to_numpy() - E_BASE,
+          "a_priori": models["apriori"](sw.conditions).to_numpy() - E_BASE,
+          "a_posteriori": models["aposteriori"](sw.conditions).to_numpy() - E_BASE}
     out["sweep_smoothness_kJ_mol"] = {k: smoothness(v, args.sweep) for k, v in dE.items()}
     landscape_plot(dE, sw.conditions, args.sweep, E_LABELS, RESULTS / f"{NAME}_E_landscape.png")
     with Timer() as t:
@@ -191,14 +216,25 @@ def main() -> None:
     out["design"]["seconds"] = t.seconds
     write_result(NAME, out | {"stage": "main table, landscape, design"})
 
-    out["data_size"] = data_size(train, test, fits["train"], args.sizes, args.subsets,
-                                 lambda part: write_result(NAME, out | {"data_size": part, "stage": "data size"}))
-    curve = {"sizes": args.sizes, **{k: [{"mean": out["data_size"][str(n)][m][0], "std": out["data_size"][str(n)][m][1]}
-                                         for n in args.sizes] for k, m in (("a_priori", "apriori"),
-                                                                           ("a_posteriori", "aposteriori"))}}
-    learning_plot(curve, {"baseline": {"test": mse["baseline"]["test"]},
+    if args.stage == "all":
+        merge_data_size(data_size(train, test, fits["train"], args.sizes, args.subsets, report_sizes))
+
+
+def report_sizes(part: dict) -> None:
+    """Write the data-size runs finished so far to ``results/<NAME>_data_size.json``."""
+    write_result(f"{NAME}_data_size", {"data_size": part})
+
+
+def merge_data_size(sizes: dict) -> None:
+    """Put the data-size study into the main record and draw its figure."""
+    out = read_json(RESULTS / f"{NAME}.json")
+    arms = {"a_priori": "apriori", "a_posteriori": "aposteriori"}
+    curve = {"sizes": [int(n) for n in sizes],
+             **{k: [{"mean": d[m][0], "std": d[m][1]} for d in sizes.values()] for k, m in arms.items()}}
+    learning_plot(curve, {"baseline": {"test": out["baseline_test_mse"]},
                           "lower_limit": {"test": out["lower_limit_test_mse"]}}, RESULTS / f"{NAME}_data_size.png")
-    print(write_result(NAME, out | {"stage": "complete"}))
+    keep = {k: v for k, v in out.items() if k not in ("benchmark", "when", "command", "machine")}
+    print(write_result(NAME, keep | {"data_size": sizes, "stage": "complete"}))
 
 
 if __name__ == "__main__":

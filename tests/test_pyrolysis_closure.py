@@ -8,7 +8,8 @@ from idaes_ml.errors import DataError, OutOfDomainError
 from idaes_ml.nn import export_onnx, load_network
 from idaes_ml.surrogate import OnnxSurrogate
 from flowsheets.pyrolysis.closure_case import (E_FIT_BOUNDS, E_LABELS, baseline_E, predict_E, run_a_priori,
-                                               train_a_posteriori_net, train_a_priori_net, yield_errors)
+                                               split_validation, train_a_posteriori_net, train_a_priori_net,
+                                               yield_errors)
 from flowsheets.pyrolysis.data import DOMAIN, TrajectorySet, design, generate, sweeps
 
 
@@ -37,6 +38,13 @@ def test_failed_runs_are_reported_with_their_parameters(tmp_path):
     assert ds.failures["aspect"].tolist() == [-1.0] and "aspect" in ds.failures["error"].iloc[0]
     back = TrajectorySet.load(ds.save(tmp_path / "set.parquet"))
     assert np.array_equal(back.yields, ds.yields) and back.conditions.equals(ds.conditions)
+
+
+def test_validation_split_is_disjoint_and_never_empty(small_set):
+    fit, val = split_validation(small_set, fraction=0.2, seed=3)
+    assert len(fit.conditions) == 3 and len(val.conditions) == 1
+    rows = {tuple(r) for r in fit.conditions.to_numpy()} | {tuple(r) for r in val.conditions.to_numpy()}
+    assert len(rows) == 4
 
 
 def test_a_priori_fits_beat_baseline_and_feed_a_network(small_set):

@@ -9,8 +9,8 @@
 The black-box fits run trust-region least squares to its own convergence test
 (or ``max_nfev``) inside a wide box, half to twice the baseline (:data:`E_FIT_BOUNDS`:
 without any box the optimizer steps into overflowing rate constants and stalls),
-so their losses estimate the lower limit of the 0D form; both networks stop by early stopping on a validation split of their
-training set, the epoch cap only guards against runaway. The a-posteriori
+so their losses estimate the lower limit of the 0D form; both networks stop by
+early stopping on a validation split of their training set, the epoch cap only guards against runaway. The a-posteriori
 network learns corrections in units of :data:`E_SCALE` kJ/mol starting from the baseline.
 """
 
@@ -106,11 +106,13 @@ def split_validation(ds: TrajectorySet, fraction: float = 0.2, seed: int = 0) ->
 
 def train_a_posteriori_net(ds: TrajectorySet, hidden: Sequence[int] = (16, 16), epochs: int = 2000,
                            learning_rate: float = 1e-2, seed: int = 0, validation: TrajectorySet | None = None,
-                           patience: int = 25, progress: bool = False) -> tuple[ScaledNetwork, TrainingResult]:
+                           patience: int = 25, min_delta: float = 0.02,
+                           progress: bool = False) -> tuple[ScaledNetwork, TrainingResult]:
     """Network trained through the differentiable 0D solve on the tar/char trajectories of ``ds``.
 
-    Without ``validation`` 20 % of ``ds`` is held out (:func:`split_validation`) and
-    training stops ``patience`` epochs after the best validation loss.
+    Without ``validation`` 20 % of ``ds`` is held out (:func:`split_validation`);
+    training stops once the validation loss has not fallen by ``min_delta``
+    (relative) for ``patience`` epochs, keeping the weights of its lowest value.
     """
     if validation is None:
         ds, validation = split_validation(ds, seed=seed)
@@ -119,5 +121,5 @@ def train_a_posteriori_net(ds: TrajectorySet, hidden: Sequence[int] = (16, 16), 
     val = (validation.conditions[CONDITIONS], context(validation.conditions), validation.observed(OBSERVED))
     result = train_a_posteriori(net, reduced_problem(), X, context(X), ds.observed(OBSERVED), epochs=epochs,
                                 learning_rate=learning_rate, validation=val, patience=patience, seed=seed,
-                                progress=progress)
+                                progress=progress, min_delta=min_delta)
     return net, result

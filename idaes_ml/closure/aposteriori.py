@@ -83,6 +83,7 @@ def train_a_posteriori(
     patience: int = 50,
     seed: int = 0,
     progress: bool = True,
+    min_delta: float = 0.0,
 ) -> TrainingResult:
     """Train ``net`` in place so that ``problem.simulate(net(X), ctx)`` matches ``Y``.
 
@@ -99,6 +100,8 @@ def train_a_posteriori(
         patience: epochs without improvement of the monitored loss before stopping.
         seed: seeds the batch order.
         progress: show a tqdm bar.
+        min_delta: relative decrease of the monitored loss that counts as improvement for
+            ``patience`` (0: any decrease); the weights kept are always those of the lowest loss.
 
     Returns:
         :class:`TrainingResult`; ``net`` holds the weights of the best epoch.
@@ -127,6 +130,7 @@ def train_a_posteriori(
     bs = len(X) if batch_size is None else int(batch_size)
     history: dict[str, list[float]] = {"train": []} | ({"validation": []} if val else {})
     best, best_epoch, best_state, t0 = np.inf, 0, copy.deepcopy(net.module.state_dict()), time.perf_counter()
+    progress_ref, progress_epoch = np.inf, 0
     bar = tqdm(range(epochs), desc="a-posteriori training", disable=not progress)
     for epoch in bar:
         total = 0.0
@@ -149,8 +153,10 @@ def train_a_posteriori(
         sched.step(monitored)
         if monitored < best:
             best, best_epoch, best_state = monitored, epoch, copy.deepcopy(net.module.state_dict())
+        if monitored < progress_ref * (1.0 - min_delta):
+            progress_ref, progress_epoch = monitored, epoch
         bar.set_postfix(loss=f"{monitored:.3e}")
-        if epoch - best_epoch >= patience:
+        if epoch - progress_epoch >= patience:
             break
     net.module.load_state_dict(best_state)
     return TrainingResult(history, best_epoch, time.perf_counter() - t0)
