@@ -15,7 +15,9 @@ Writes benchmarks/results/solver_throughput.json:
   benchmarks/opyrability_p1_shower.py, timed inside that process around the call): the
   fastest of ``--p1-repeats`` runs on each side (the machine may be shared; all runs are
   kept; ``*_cpu_s``: process CPU time, which a loaded machine distorts less than wall time;
-  the load average is recorded); ``ours_dual_warm_start_*``: the same with Ipopt's primal-dual
+  the load average is recorded); ``ours_batch_*``: ``inverse_map(..., batch=True)``, the
+  100 points as one NLP of independent copies (one Ipopt call, no neighbour warm start);
+  ``ours_dual_warm_start_*``: the same with Ipopt's primal-dual
   warm start from the neighbour (``WARM_START_OPTIONS`` as the model's solver options, not
   the default); and ``ours_oneoff_s``, one run with every solve through ``SolverFactory('ipopt')``
   (``persistent=False``, the path before the persistent solver). A point is reached when
@@ -91,17 +93,17 @@ def _reached(targets: np.ndarray, outputs: np.ndarray) -> set[tuple]:
     return {tuple(np.round(t, 9)) for t in targets[hit]}
 
 
-def ours(persistent: bool, repeats: int, options: dict | None = None
+def ours(persistent: bool, repeats: int, options: dict | None = None, batch: bool = False
          ) -> tuple[list[float], list[float], set[tuple]]:
     """Wall and CPU seconds of each of ``repeats`` inverse_map runs on the 10x10 shower grid (Ipopt
-    ``options``), and the reached targets (last run)."""
+    ``options``, ``batch`` as in inverse_map), and the reached targets (last run)."""
     seconds, cpu = [], []
     model = shower.pyomo_model()
     model.solver_options = dict(options or {})
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         res = inverse_map(model, shower.ais(), Region.box(DOS, name="DOS"), 10, progress=False,
-                          persistent=persistent)
+                          persistent=persistent, batch=batch)
         seconds.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     t = res.table
@@ -140,6 +142,12 @@ def p1_shower(python: str, oneoff: bool, repeats: int) -> dict:
                     "reached_opyrability": len(their_reached), "same_reached_set": ours_reached == their_reached,
                     "speedup_vs_opyrability": round(min(theirs["seconds"]) / min(ours_runs), 2),
                     "opyrability_version": theirs["version"]})
+    batch_runs, batch_cpu, batch_reached = ours(True, repeats, batch=True)
+    out.update({"ours_batch_s": round(min(batch_runs), 4), "ours_batch_cpu_s": round(min(batch_cpu), 4),
+                "batch_same_reached_set": batch_reached == ours_reached})
+    if theirs is not None:
+        out["batch_speedup_vs_opyrability"] = round(min(theirs["seconds"]) / min(batch_runs), 2)
+        out["batch_cpu_speedup_vs_opyrability"] = round(min(theirs["cpu_seconds"]) / min(batch_cpu), 2)
     warm_runs, warm_cpu, warm_reached = ours(True, repeats, WARM_START_OPTIONS)
     out.update({"ours_dual_warm_start_s": round(min(warm_runs), 4),
                 "ours_dual_warm_start_cpu_s": round(min(warm_cpu), 4),

@@ -100,3 +100,19 @@ def test_repeated_solver_falls_back_where_the_persistent_one_cannot_serve():
     assert not isinstance(pm.repeated_solver(pm.build().model, persistent=False), PersistentIpopt)
     pm.solver_options = {"nlp_scaling_method": "user-scaling"}  # honoured by the .nl route only
     assert not isinstance(pm.repeated_solver(pm.build().model), PersistentIpopt)
+
+
+def test_batched_p1_reaches_the_same_set_and_falls_back_when_it_fails():
+    seq = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 4, progress=False)
+    bat = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 4, progress=False, batch=True)
+    assert list(bat.table["status"]) == list(seq.table["status"]) == ["ok"] * 16
+    reached = [(t["distance"] < 1e-6) for t in (seq.table, bat.table)]
+    assert (reached[0] == reached[1]).all() and 0 < reached[0].sum() < 16
+    cols = ["Fc", "Fh", "F", "T"]
+    inside = reached[0].to_numpy()
+    assert bat.table.loc[inside, cols].to_numpy(float) == pytest.approx(seq.table.loc[inside, cols].to_numpy(float),
+                                                                        rel=1e-6)
+    assert bat.table["distance"].to_numpy() == pytest.approx(seq.table["distance"].to_numpy(), abs=1e-6)
+    infeasible = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 2, progress=False, batch=True,
+                             constraints=lambda inst: [inst.inputs[0] + inst.inputs[1] >= 25.0])
+    assert infeasible.success_rate == 0.0 and len(infeasible.table) == 4

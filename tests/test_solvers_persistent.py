@@ -238,3 +238,26 @@ def test_external_functions_are_refused():
     m.f = pyo.ExternalFunction(library="nowhere.so", function="f")
     with pytest.raises(UnsupportedExpressionError, match="external function"):
         Translator(SymbolTable()).translate(m.f(m.x))
+
+
+@settings(max_examples=5, deadline=None)
+@given(data=st.lists(st.tuples(st.floats(-2.0, 6.0), st.floats(0.0, 5.0), st.floats(1.0, 8.0)), min_size=1, max_size=6))
+def test_batch_of_copies_equals_one_solve_per_copy(data):
+    from pyomo.common.collections import ComponentMap
+
+    m = parametric()
+    opt = PersistentIpopt(options={"tol": 1e-10})
+    opt.set_instance(m)
+    res = opt.solve_batch([ComponentMap([(m.t[0], t0), (m.t[1], t1), (m.cap, cap)]) for t0, t1, cap in data])
+    assert pyo.check_optimal_termination(res)
+    batch = []
+    for k in range(len(data)):
+        opt.load_vars(k)
+        batch.append(_state(m))
+    for (t0, t1, cap), expected in zip(data, batch):
+        _data(m, t0, t1, 1.0, cap)
+        _reset_start(m)
+        assert pyo.check_optimal_termination(opt.solve(m))
+        assert _state(m) == pytest.approx(expected, abs=1e-6)
+    with pytest.raises(ValueError, match="not a parameter"):
+        opt.solve_batch([ComponentMap([(m.x[0], 1.0)])])

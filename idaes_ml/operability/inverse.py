@@ -32,11 +32,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
 
 from idaes_ml import parallel
 from idaes_ml.errors import DataError
-from idaes_ml.operability.models import (OperabilityModel, PyomoModel, restore_values, snapshot_values,
-                                         solve_status)
+from idaes_ml.operability.models import (OperabilityModel, PyomoInstance, PyomoModel, restore_values,
+                                         snapshot_values, solve_status)
 from idaes_ml.operability.sets import Region, grid_points, grid_resolution
 from idaes_ml.sampling import latin_hypercube
 
@@ -90,6 +91,7 @@ class _P1Job:
     disturbance: np.ndarray
     start: np.ndarray | None  # None: warm start from the neighbour; else this input point
     persistent: bool
+    batch: bool = False
 
 
 def _move_to_start(opt: Any, m: pyo.ConcreteModel, inputs: list, start: np.ndarray,
@@ -108,7 +110,9 @@ def _move_to_start(opt: Any, m: pyo.ConcreteModel, inputs: list, start: np.ndarr
         v.setub(hi)
 
 
-def _p1_job(job: _P1Job) -> list[list]:
+def _p1_instance(job: _P1Job) -> PyomoInstance:
+    """The model built for P1: inputs free in the AIS, disturbances fixed, the distance to the
+    targets ``_p1_target`` (mutable, scaled by ``_p1_scale``) as objective, extra constraints."""
     inst = job.model.build()
     for v, (lo, hi) in zip(inst.inputs, job.bounds):
         v.unfix()
@@ -126,6 +130,25 @@ def _p1_job(job: _P1Job) -> list[list]:
         m._p1_cons = pyo.ConstraintList()
         for c in job.constraints(inst):
             m._p1_cons.add(c)
+    return inst
+
+
+def _set_target(m: pyo.ConcreteModel, t: np.ndarray, s: np.ndarray) -> None:
+    for j in range(len(t)):
+        m._p1_target[j] = float(t[j])
+        m._p1_scale[j] = float(s[j])
+
+
+def _row(inst: PyomoInstance, t: np.ndarray) -> list:
+    """A converged point's table row: target, inputs, outputs, distance, status."""
+    u = [pyo.value(v) for v in inst.inputs]
+    y = [pyo.value(v) for v in inst.outputs]
+    return [*t, *u, *y, float(np.sqrt(pyo.value(inst.model._p1_obj.expr))), "ok"]
+
+
+def _p1_job(job: _P1Job) -> list[list]:
+    inst = _p1_instance(job)
+    m = inst.model
     opt = job.model.repeated_solver(m, job.persistent)
     out = []
     initial = snapshot_values(m)
@@ -133,22 +156,45 @@ def _p1_job(job: _P1Job) -> list[list]:
         restore_values(m, initial)
         good = initial
         for t, s in zip(targets, scales):
-            for j in range(p):
-                m._p1_target[j] = float(t[j])
-                m._p1_scale[j] = float(s[j])
+            _set_target(m, t, s)
             if job.start is not None:
                 _move_to_start(opt, m, inst.inputs, job.start, job.bounds)
             status = solve_status(opt, m)
             if status == "ok":
                 good = snapshot_values(m)
-                u = [pyo.value(v) for v in inst.inputs]
-                y = [pyo.value(v) for v in inst.outputs]
-                dist = float(np.sqrt(pyo.value(m._p1_obj)))
+                out.append(_row(inst, t))
             else:
                 restore_values(m, good)
-                u, y, dist = [np.nan] * len(inst.inputs), [np.nan] * p, np.nan
-            out.append([*t, *u, *y, dist, status])
+                out.append([*t, *[np.nan] * (len(inst.inputs) + len(inst.outputs) + 1), status])
     return out
+
+
+def _p1_batch_job(job: _P1Job) -> list[list]:
+    """Every point of the job in one Ipopt solve of independent copies of the model
+    (:meth:`~idaes_ml.solvers.persistent.PersistentIpopt.solve_batch`), all from the model's
+    initial point; without a persistent solver, or when that solve does not converge, the
+    points are solved one by one (:func:`_p1_job`)."""
+    inst = _p1_instance(job)
+    m = inst.model
+    opt = job.model.repeated_solver(m, job.persistent)
+    points = [(t, s) for targets, scales in job.rows for t, s in zip(targets, scales)]
+    if not hasattr(opt, "solve_batch"):
+        return _p1_job(job)
+    p = range(len(inst.outputs))
+    values = [ComponentMap([*((m._p1_target[j], float(t[j])) for j in p), *((m._p1_scale[j], float(s[j])) for j in p)])
+              for t, s in points]
+    if not pyo.check_optimal_termination(opt.solve_batch(values)):
+        return _p1_job(job)
+    out = []
+    for k, (t, s) in enumerate(points):
+        opt.load_vars(k)
+        _set_target(m, t, s)
+        out.append(_row(inst, t))
+    return out
+
+
+def _run_p1(job: _P1Job) -> list[list]:
+    return _p1_batch_job(job) if job.batch and job.start is None else _p1_job(job)
 
 
 def _best_start(candidates: list[list], rtol: float, atol: float) -> list:
@@ -166,7 +212,7 @@ def _best_start(candidates: list[list], rtol: float, atol: float) -> list:
 def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: int | list[int],
                 constraints: Callable | None = None, disturbance: ArrayLike | None = None,
                 client: ClientSpec = None, progress: bool = True, starts: int = 1, seed: int = 0,
-                persistent: bool = True, agree_rtol: float = 1e-4) -> InverseResult:
+                persistent: bool = True, agree_rtol: float = 1e-4, batch: bool = False) -> InverseResult:
     """P1 over a ``resolution`` grid of the DOS, row by row (Dask-able: with a ``client`` one job per row and start).
 
     ``constraints(instance)`` may return extra Pyomo relations on ``instance.inputs`` /
@@ -178,7 +224,10 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
     ``agree_rtol`` (relative, plus 1e-6 absolute) of the best distance, ``start_status``
     lists every start's status. ``persistent`` solves with Ipopt compiled once per job
     (:class:`idaes_ml.solvers.persistent.PersistentIpopt`); ``False`` sends every solve
-    through ``SolverFactory``.
+    through ``SolverFactory``. ``batch`` solves the points of a job (serially: the whole grid;
+    with a ``client``: a row) as one NLP of independent copies of the model, each started
+    from the model's initial point instead of a neighbour's solution; if that solve fails,
+    point by point.
     """
     pm = model.as_pyomo()
     ais.check_labels(pm.input_labels)
@@ -205,9 +254,9 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
         sl = slice(i, i + row) if n % 2 == 0 else slice(min(i + row, len(T)) - 1, i - 1 if i else None, -1)
         rows.append((T[sl], S[sl]))
     chunks = [rows] if client is None else [[r] for r in rows]  # serially, one model serves every row
-    jobs = [_P1Job(pm, bounds, chunk, constraints, d, start, persistent) for chunk in chunks
+    jobs = [_P1Job(pm, bounds, chunk, constraints, d, start, persistent, batch) for chunk in chunks
             for start in [None, *extra]]
-    results = parallel.map(_p1_job, jobs, client=client, desc="P1 inverse map", progress=progress)
+    results = parallel.map(_run_p1, jobs, client=client, desc="P1 inverse map", progress=progress)
     cols = [f"target:{k}" for k in pm.output_labels] + list(pm.input_labels) + list(pm.output_labels)
     table_rows = []
     for k in range(0, len(jobs), starts):

@@ -41,6 +41,7 @@ import functools
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -150,9 +151,20 @@ class _Compiled:
         g = ca.vertcat(*body) if body else ca.SX(0, 1)
         self.nlp = {"x": x, "p": p, "f": ca.SX(f), "g": g}
         self.bounds = ca.Function("bounds", [p], [ca.vertcat(*lower), ca.vertcat(*upper)]) if body else None
-        self.solvers: dict[frozenset, ca.Function] = {}
+        self.solvers: dict[tuple[int, frozenset], ca.Function] = {}
         self.lam_x, self.lam_g = np.zeros(len(self.free)), np.zeros(len(self.constraints))
         self.x: np.ndarray | None = None
+        self.batch_x: np.ndarray | None = None  # one row per copy of the last solve_batch
+
+    def batch(self, copies: int) -> dict:
+        """The NLP of ``copies`` independent copies (variables and parameters copy by copy)."""
+        import casadi as ca
+
+        x, p = self.nlp["x"], self.nlp["p"]
+        fg = ca.Function("fg", [x, p], [self.nlp["f"], self.nlp["g"]]).map(copies)
+        X, P = ca.SX.sym("X", x.numel(), copies), ca.SX.sym("P", p.numel(), copies)
+        F, G = fg(X, P)
+        return {"x": ca.vec(X), "p": ca.vec(P), "f": ca.sum2(F), "g": ca.vec(G)}
 
     def change(self, model: BlockData) -> str | None:
         """What changed in the structure of ``model`` since compiling, or None."""
@@ -277,21 +289,61 @@ class PersistentIpopt:
         self.last.wall_s = results.solver.wallclock_time = time.perf_counter() - t0
         return results
 
+    def solve_batch(self, points: list[Mapping], tee: bool = False, options: dict | None = None) -> SolverResults:
+        """One Ipopt solve of ``len(points)`` independent copies of the instance.
+
+        Copy ``k`` takes the parameter values of ``points[k]`` (a ``ComponentMap`` from fixed
+        variables or mutable Param data to values; parameters not named keep the model's values); every copy starts
+        from the model's current values, within its current bounds. Independent small NLPs
+        solved together pay Ipopt's per-call cost once. The results are those of the whole
+        NLP; :meth:`load_vars` ``(k)`` loads copy ``k``'s point. Nothing is loaded here.
+        """
+        t0 = time.perf_counter()
+        compiled = self._prepare(None)
+        n = len(points)
+        column = {id(c): i for i, c in enumerate(compiled.params)}
+        P = np.tile(compiled.parameter_values(), (n, 1))
+        for k, point in enumerate(points):
+            for c, v in point.items():
+                if id(c) not in column:
+                    raise ValueError(f"{c.name} is not a parameter (fixed variable or mutable Param) of the instance")
+                P[k, column[id(c)]] = v
+        x0, lbx, ubx = compiled.variable_data()
+        if compiled.bounds is None:
+            lbg = ubg = np.zeros(0)
+        else:
+            lbg, ubg = (np.asarray(b, float).ravel(order="F") for b in compiled.bounds.map(n)(P.T))
+        solver = self._solver(compiled, options, tee, copies=n)
+        out = solver(x0=np.tile(x0, n), p=P.ravel(), lbx=np.tile(lbx, n), ubx=np.tile(ubx, n), lbg=lbg, ubg=ubg)
+        stats = solver.stats()
+        status = stats["return_status"]
+        if status == "Invalid_Option":
+            raise ApplicationError(f"{NAME}: Ipopt refused the options {self._ipopt_options(options, tee)}")
+        results = self._results(status)
+        has_point = status not in NO_SOLUTION and results.solver.termination_condition not in _NO_POINT
+        compiled.batch_x = np.asarray(out["x"], float).reshape(n, -1) if has_point else None
+        self.last = SolveStats(status, int(stats["iter_count"]), float(stats["t_wall_total"]), time.perf_counter() - t0)
+        results.solver.wallclock_time = self.last.wall_s
+        return results
+
     @property
     def has_solution(self) -> bool:
         """Whether the last solve left a point to load (as Pyomo's results would hold one)."""
         return self._compiled is not None and self._compiled.x is not None
 
-    def load_vars(self) -> None:
-        """Load the last solution's primal values (and suffix duals) into the model."""
+    def load_vars(self, copy: int | None = None) -> None:
+        """Load the last solution's primal values (and suffix duals) into the model; with
+        ``copy``, the primal values of that copy of the last :meth:`solve_batch`."""
         compiled = self._compiled
         if compiled is None:
             raise ValueError("nothing solved yet: call set_instance(model) and solve()")
-        if compiled.x is None:
+        x = compiled.x if copy is None else None if compiled.batch_x is None else compiled.batch_x[copy]
+        if x is None:
             raise ValueError("no solution to load: the last solve did not produce one")
-        for v, x in zip(compiled.free, compiled.x.tolist()):
-            v.set_value(x, skip_validation=True)
-        self._load_suffixes(compiled)
+        for v, value in zip(compiled.free, x.tolist()):
+            v.set_value(value, skip_validation=True)
+        if copy is None:
+            self._load_suffixes(compiled)
 
     def _prepare(self, model: BlockData | None) -> _Compiled:
         if model is not None and self._model is None:
@@ -319,16 +371,17 @@ class PersistentIpopt:
         merged.setdefault("sb", "yes")
         return merged
 
-    def _solver(self, compiled: _Compiled, options: dict | None, tee: bool) -> ca.Function:
+    def _solver(self, compiled: _Compiled, options: dict | None, tee: bool, copies: int = 0) -> ca.Function:
         import casadi as ca
 
         ipopt = self._ipopt_options(options, tee)
-        key = frozenset(ipopt.items())
+        key = (copies, frozenset(ipopt.items()))
         if key not in compiled.solvers:
             opts = {"ipopt": ipopt, "print_time": False, "record_time": True, "error_on_fail": False,
                     "show_eval_warnings": tee}
             try:
-                compiled.solvers[key] = ca.nlpsol(NAME, "ipopt", compiled.nlp, opts)
+                nlp = compiled.batch(copies) if copies else compiled.nlp
+                compiled.solvers[key] = ca.nlpsol(NAME, "ipopt", nlp, opts)
             except RuntimeError as err:  # an unknown option: Pyomo's ipopt plugin raises the same
                 raise ApplicationError(f"{NAME}: Ipopt refused the options {ipopt}") from err
         return compiled.solvers[key]
