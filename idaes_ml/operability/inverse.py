@@ -15,7 +15,8 @@ compiled once for Ipopt per job (serially: once for the whole grid; every row st
 from the model's initial point) and re-solved in-process with new targets
 (:class:`idaes_ml.solvers.persistent.PersistentIpopt`). Multistart (``starts=k``) adds
 ``k - 1`` Latin-hypercube starts in the AIS to the warm start, keeps the best converged
-solution and reports how many starts converged and agreed with it.
+solution and reports how many starts converged and agreed with it. ``batch=True`` solves
+the grid's points together, as one NLP of independent copies of the model.
 
 **P2** keeps the feasible designs that meet a performance requirement and picks the one
 minimizing a process-intensification metric; any number of metrics reuse the same P1 run.

@@ -26,6 +26,10 @@ Pyomo's results would hold a solution (and, as Pyomo does, an error status raise
 ValueError on loading), duals into ``dual``/``ipopt_zL_out``/``ipopt_zU_out`` import
 suffixes when the model has them.
 
+:meth:`~PersistentIpopt.solve_batch` solves independent copies of the instance, each with
+its own parameter values, as one NLP (the compiled functions mapped over the copies by
+casadi): many small solves then pay Ipopt's per-call cost once.
+
 Structure is checked before every solve: the active constraints and objective, their
 expressions (and those of named ``Expression`` components), and which variables are
 fixed. A change is rebuilt (``on_change="rebuild"``, counted in ``rebuilds``) or
