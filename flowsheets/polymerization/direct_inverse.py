@@ -8,8 +8,8 @@
     >>> list(table.columns), sorted(summary)
     (['MAE relativo', 'R²'], ['MSE global', 'R² global'])
 
-Feature sets: ``"mmd"`` (the 100 MMD values) and ``"composite"`` (MMD + cBA_time +
-log10 Mn + log10 Mw).  Metrics follow the seed: the relative MAE of a parameter is its
+Feature sets: ``"mmd"`` (the MMD values, less the low-M bins that no integer chain
+length falls in: always zero) and ``"composite"`` (MMD + cBA_time + log10 Mn + log10 Mw).  Metrics follow the seed: the relative MAE of a parameter is its
 MAE divided by the range of its true values; the global R² is the mean of the
 per-parameter R² (sklearn ``uniform_average``), the global MSE the mean squared error
 over all parameters in their own units.
@@ -28,11 +28,11 @@ from idaes_ml.metrics import check_finite, r2_per_output
 from idaes_ml.nn import MLPRegressor
 
 from flowsheets.polymerization.data import RECIPE_COLUMNS
-from flowsheets.polymerization.mmd import MMD_COLUMNS
+from flowsheets.polymerization.mmd import FILLED_COLUMNS
 
 __all__ = ["FEATURE_SETS", "features", "DirectInverse", "fit_direct", "seed_table"]
 
-FEATURE_SETS = {"mmd": MMD_COLUMNS, "composite": [*MMD_COLUMNS, "cBA_time", "log10_Mn", "log10_Mw"]}
+FEATURE_SETS = {"mmd": FILLED_COLUMNS, "composite": [*FILLED_COLUMNS, "cBA_time", "log10_Mn", "log10_Mw"]}
 
 
 def features(df: pd.DataFrame, kind: str) -> pd.DataFrame:

@@ -9,24 +9,23 @@ Mechanism (rate coefficients and sources in :mod:`flowsheets.polymerization.kine
 
     I -> 2 f I*,  I* + M -> R_1       kd, efficiency f
     R_n + M -> R_n+1                  kp    (secondary, chain-end radical)
-    R_n -> Q_n                        kbb   (backbiting to a mid-chain radical)
-    Q_n + M -> R_n+1                  kpt   (mid-chain radical propagation)
+    R_n -> QB_n          (n >= 3)     kbb   (backbiting to a mid-chain radical)
+    Q_n + M -> R_n+1                  kpt   (mid-chain radical propagation, Q = QB or QT)
+    QB_n -> D_n-1 + R_1               kbeta (beta-scission next to the chain end)
+    QT_m -> D_j + R_m-j               kbeta (random scission, j uniform on 1..m-1)
     R_n + M -> D_n + R_1              ktrM  (transfer to monomer)
-    X_n + Y_m -> D_n+m | D_n + D_m    kt_ss, kt_st, kt_tt (combination fraction comb_xy)
+    R_n + D_m -> D_n + QT_m           ktrP * m  (transfer to polymer, per repeat unit)
+    X_n + Y_m -> D_n+m | D_n + D_m    kt_xy(n,m), composite chain-length-dependent model
 
-Assumptions: constant volume (dilute solution), chain-length-independent composite kt, no
-gel effect, quasi-steady state for the radicals.  Because every coefficient is independent of
-chain length, the QSSA radical populations are geometric, ``R_n = R (1-a) a^(n-1)`` and
-``Q_n = Q (1-a) a^(n-1)`` with one ``a(t)``; the dead chains formed at each instant are a
-mixture of a Flory (transfer, disproportionation) and a Schulz-Zimm k=2 (combination)
-distribution.  Two things are integrated along the batch with ``solve_ivp``:
-
-* the leading moments of the dead polymer (method of moments -> Mn, Mw), and
-* the dead-chain number distribution itself at the 100 log-M grid points
-  (accumulating the instantaneous distributions; gives the MMD vector).
-
-They are computed independently (closed-form moments vs the distribution), so their
-agreement is a check of the model (see tests).
+Method: full chain-length resolution ``n = 1..N_MAX`` (the longest chain on the MMD grid)
+with quasi-steady radicals (:mod:`~flowsheets.polymerization.qssa`, one sweep in ``n``
+per fixed-point iteration) and the dead-chain distribution integrated in time by the
+midpoint rule on ``n_steps`` equal steps (combination by FFT convolution); the monomer
+by an exponential midpoint step, the initiator exactly.  Assumptions: constant volume
+(dilute solution), no gel effect, pseudo-linear chains (a branched chain is counted by
+its total length).  The MMD is the binned mass distribution of the dead chains
+(:func:`~flowsheets.polymerization.mmd.mmd_from_number_distribution`), the same
+histogram the kinetic Monte Carlo simulator (:mod:`~flowsheets.polymerization.kmc`) gives.
 """
 
 from __future__ import annotations
@@ -35,17 +34,17 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.optimize import brentq
+from scipy.fft import irfft, next_fast_len, rfft
 
 from idaes_ml.errors import DataError, SolveFailedError
 
 from flowsheets.polymerization.kinetics import BA_AIBN, KINETICS_VERSION, M_BA, Kinetics
-from flowsheets.polymerization.mmd import CHAIN_LENGTH, MMD_COLUMNS, mmd_from_number_distribution
+from flowsheets.polymerization.mmd import MMD_COLUMNS, N_MAX, mmd_from_number_distribution
+from flowsheets.polymerization.qssa import Radicals, solve_radicals
 
-__all__ = ["Recipe", "SimulationResult", "simulate", "radical_qssa", "SIMULATOR_VERSION"]
+__all__ = ["Recipe", "SimulationResult", "simulate", "dead_chain_rates", "SIMULATOR_VERSION"]
 
-SIMULATOR_VERSION = f"bafrp-1.1/{KINETICS_VERSION}"
+SIMULATOR_VERSION = f"bafrp-2.0/{KINETICS_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,7 @@ class SimulationResult:
     mmd: np.ndarray = field(repr=False)
     radicals: tuple[float, float] = (0.0, 0.0)  # chain-end, mid-chain (mol/L) at the end
     moments: tuple[float, float, float] = (0.0, 0.0, 0.0)  # dead-polymer lambda_0..2 (mol/L)
+    number: np.ndarray = field(default=None, repr=False)  # dead chains per length n = 1..N_MAX
 
     def as_row(self) -> dict[str, float]:
         """Flat record: recipe, cBA_time, conversion, Mn, Mw, MMD_1..MMD_100."""
@@ -88,79 +88,77 @@ class SimulationResult:
         return row
 
 
-def radical_qssa(k: dict[str, float], I: float, M: float) -> tuple[float, float, float]:
-    """Quasi-steady chain-end ``R``, mid-chain ``Q`` concentrations and the geometric ratio ``a``.
+def _convolve(x: np.ndarray, resolution: int = 4096) -> np.ndarray:
+    """``c[k] = sum_i x[i] x[k-i]`` by FFT, negatives from round-off removed.
 
-    ``Q`` solves ``kbb R = Q (kpt M + 2 kt_st R + 2 kt_tt Q)`` and ``R`` the radical balance
-    ``2 f kd I = 2 kt_ss R^2 + 4 kt_st R Q + 2 kt_tt Q^2`` (IUPAC convention for kt).
+    Beyond ``resolution`` points ``x`` is summed in blocks of ``h`` lengths, the block sums
+    convolved and each result spread evenly over the ``h`` lengths around the pair's
+    centre: mass and mean length are kept, the shape is smoothed on a scale ``h`` that is
+    far below the chain length (``h ~ x.size / resolution``, ``x`` reaching ~20 x nu).
     """
-    Ri = 2.0 * k["f"] * k["kd"] * I
-
-    def q_of(R: float) -> float:
-        a, b, c = 2.0 * k["kt_tt"], k["kpt"] * M + 2.0 * k["kt_st"] * R, k["kbb"] * R
-        return 0.0 if c == 0.0 else 2.0 * c / (b + math.sqrt(b * b + 4.0 * a * c))
-
-    def g(R: float) -> float:
-        Q = q_of(R)
-        return 2 * k["kt_ss"] * R * R + 4 * k["kt_st"] * R * Q + 2 * k["kt_tt"] * Q * Q - Ri
-
-    if Ri <= 0.0:
-        return 0.0, 0.0, 0.0
-    hi = math.sqrt(Ri / (2.0 * k["kt_ss"]))  # the root without mid-chain radicals
-    R = hi if g(hi) <= 0.0 else brentq(g, 0.0, hi, xtol=1e-14 * hi, rtol=1e-12)
-    Q = q_of(R)
-    loss_q = k["kpt"] * M + 2 * k["kt_st"] * R + 2 * k["kt_tt"] * Q
-    beta = k["kbb"] / loss_q if loss_q > 0 else 0.0
-    grow = M * (k["kp"] + k["kpt"] * beta)  # R_n-1 and Q_n-1 = beta R_n-1 feed R_n
-    loss_r = (k["kp"] + k["ktrM"]) * M + k["kbb"] + 2 * k["kt_ss"] * R + 2 * k["kt_st"] * Q
-    return R, Q, grow / loss_r
+    h = max(1, x.size // resolution)
+    xb = np.pad(x, (0, -x.size % h)).reshape(-1, h).sum(axis=1)
+    size = next_fast_len(2 * xb.size - 1, real=True)
+    cb = np.maximum(irfft(rfft(xb, size) ** 2, size)[: 2 * xb.size - 1], 0.0)
+    if h == 1:
+        return cb
+    return np.concatenate([np.zeros(h // 2), np.repeat(cb / h, h)])
 
 
-def _rates(k: dict[str, float], I: float, M: float):
-    """Monomer rate, and the dead-chain formation split into Flory and Schulz-Zimm parts."""
-    R, Q, a = radical_qssa(k, I, M)
-    flory = k["ktrM"] * M * R + 2 * (
-        (1 - k["comb_ss"]) * k["kt_ss"] * R * R
-        + 2 * (1 - k["comb_st"]) * k["kt_st"] * R * Q
-        + (1 - k["comb_tt"]) * k["kt_tt"] * Q * Q
-    )
-    comb = k["comb_ss"] * k["kt_ss"] * R * R + 2 * k["comb_st"] * k["kt_st"] * R * Q + k["comb_tt"] * k["kt_tt"] * Q * Q
-    initiation = 2.0 * k["f"] * k["kd"] * I  # each primary radical adds one monomer -> R_1
-    rM = (k["kp"] * R + k["kpt"] * Q + k["ktrM"] * R) * M + initiation
-    return rM, flory, comb, a
+def dead_chain_rates(k: dict[str, float], sk: np.ndarray, rad: Radicals, M: float, D: np.ndarray,
+                     lam1: float) -> np.ndarray:
+    """``dD_n/dt`` (mol/L/s, index ``n - 1``) for the radicals ``rad`` and dead chains ``D``.
+
+    The result stops where it becomes zero (twice the radicals' cut, by combination).
+    """
+    n_r = rad.R.size
+    s = sk[:n_r]
+    R, QB, QT = rad.R, rad.QB, rad.QT  # cut where negligible (never below the longest dead chain)
+    rate = np.zeros(min(D.size, 2 * n_r + 1))
+    rate[:n_r] += (k["ktrM"] * M + k["ktrP"] * lam1 + 2 * s * ((1 - k["comb_ss"]) * rad.S_R
+                                                                + k["st_ratio"] * rad.S_Q)) * R
+    rate[:n_r] += 2 * s * (k["st_ratio"] * rad.S_R + k["tt_ratio"] * rad.S_Q) * (QB + QT)
+    rate[: n_r - 1] += k["kbeta"] * QB[1:]
+    if k["ktrP"] > 0:
+        n = np.arange(1, n_r + 1)
+        rate[:n_r] += rad.scission_src - k["ktrP"] * n * D[:n_r] * rad.R.sum()
+    comb = k["comb_ss"] * _convolve(s * R)  # lengths i + j: index (i-1) + (j-1) + 1
+    m = min(comb.size, rate.size - 1)
+    rate[1: 1 + m] += comb[:m]
+    return rate
 
 
-def _rhs(t, y, k, I0, M0):
-    I, M = y[0] * I0, max(y[1], 0.0) * M0
-    rM, flory, comb, a = _rates(k, I, M)
-    m1 = 1.0 / (1.0 - a)
-    m2 = (1.0 + a) * m1 * m1
-    dlam = np.array([flory + comb, (flory + 2 * comb) * m1, flory * m2 + comb * (2 * m2 + 2 * m1 * m1)])
-    n = CHAIN_LENGTH
-    log_a = math.log(a) if a > 0 else -np.inf
-    pmf = (1 - a) * np.exp((n - 1) * log_a)
-    pmf2 = (n - 1) * (1 - a) ** 2 * np.exp((n - 2) * log_a)
-    dD = (flory * pmf + comb * pmf2) * n * n / M0
-    return np.concatenate(([-k["kd"] * y[0], -rM / M0], dlam / np.array([I0, M0, M0 * M0]), dD))
-
-
-def simulate(recipe: Recipe, kinetics: Kinetics = BA_AIBN, rtol: float = 1e-7) -> SimulationResult:
-    """Integrate the batch to ``recipe.time``; raise SolveFailedError if the integrator fails."""
+def simulate(recipe: Recipe, kinetics: Kinetics = BA_AIBN, n_steps: int = 64) -> SimulationResult:
+    """Integrate the batch to ``recipe.time``; raise SolveFailedError if the radical QSSA fails."""
     k = kinetics.at(recipe.T)
+    sk = np.sqrt(kinetics.kt_ss(recipe.T, np.arange(1, N_MAX + 1)))
     I0, M0 = recipe.cAIBN0, recipe.cBA0
-    y0 = np.zeros(5 + CHAIN_LENGTH.size)
-    y0[:2] = 1.0
-    sol = solve_ivp(_rhs, (0.0, recipe.time), y0, args=(k, I0, M0), method="LSODA",
-                    rtol=rtol, atol=1e-12)
-    if not sol.success:
-        raise SolveFailedError(f"batch integration failed for {recipe}: {sol.message}", status=str(sol.status))
-    y = sol.y[:, -1]
-    M = y[1] * M0
-    lam0, lam1, lam2 = y[2] * I0, y[3] * M0, y[4] * M0 * M0
-    if lam0 <= 0:
+    ri = 2.0 * k["f"] * k["kd"]
+    D = np.zeros(N_MAX)
+    n = np.arange(1, N_MAX + 1, dtype=float)
+    M, dt, work = M0, recipe.time / n_steps, np.zeros((4, 2 * N_MAX))
+    rad = solve_radicals(k, sk, M0, ri * I0, D, 0.0, work=work)
+    guess = np.array([rad.S_R, rad.S_Q, rad.R.sum(), rad.QB.sum()])
+    k_m = _monomer_rate(k, rad, M0, ri * I0) / M0
+    for step in range(n_steps):
+        t_mid = (step + 0.5) * dt
+        M_mid = M * math.exp(-k_m * dt / 2)
+        Ri = ri * I0 * math.exp(-k["kd"] * t_mid)
+        lam1 = float(n @ D) if k["ktrP"] > 0 else 0.0
+        rad = solve_radicals(k, sk, M_mid, Ri, D, lam1, guess, work=work)
+        k_m = _monomer_rate(k, rad, M_mid, Ri) / M_mid
+        rate = dead_chain_rates(k, sk, rad, M_mid, D, lam1)
+        D[: rate.size] = np.maximum(D[: rate.size] + dt * rate, 0.0)
+        M *= math.exp(-k_m * dt)
+    lam = (D.sum(), n @ D, (n * n) @ D)
+    if lam[0] <= 0:
         raise SolveFailedError(f"no polymer formed for {recipe}", status="no_polymer")
-    R, Q, _ = radical_qssa(k, y[0] * I0, M)
-    mmd = mmd_from_number_distribution(y[5:] * M0 / CHAIN_LENGTH**2)
     return SimulationResult(recipe, cBA=float(M), conversion=float(1.0 - M / M0),
-                            Mn=float(M_BA * lam1 / lam0), Mw=float(M_BA * lam2 / lam1), mmd=mmd,
-                            radicals=(float(R), float(Q)), moments=(float(lam0), float(lam1), float(lam2)))
+                            Mn=float(M_BA * lam[1] / lam[0]), Mw=float(M_BA * lam[2] / lam[1]),
+                            mmd=mmd_from_number_distribution(D), radicals=(float(rad.R.sum()), float(rad.Q.sum())),
+                            moments=tuple(float(v) for v in lam), number=D)
+
+
+def _monomer_rate(k: dict[str, float], rad: Radicals, M: float, Ri: float) -> float:
+    """Monomer consumption (mol/L/s): initiation, propagation of both radical types, transfer."""
+    return Ri + (k["kp"] + k["ktrM"]) * M * rad.R.sum() + k["kpt"] * M * rad.Q.sum()
