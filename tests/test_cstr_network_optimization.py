@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from flowsheets.cstr_network.learned import (DISTURBANCES, INPUTS, STATES, generate_transitions, load_reactor_model,
-                                             reactor_model)
+                                             reactor_model, save_reactor_model)
+from flowsheets.cstr_network.control import PIBaseline
 from flowsheets.cstr_network.optimize import MPCPolicy, optimize_steady_state, plant_steady_state
 from flowsheets.cstr_network.plant import CSTRNetwork, Disturbance
-from idaes_ml.io import write_json
-from idaes_ml.nn import export_onnx
+from idaes_ml.errors import OutOfDomainError
 
 pytestmark = pytest.mark.slow
 
@@ -18,13 +18,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """A small structured reactor model trained here, exported to ONNX in a temporary folder."""
-    df = generate_transitions(3, n_steps=48, seed=1, progress=False)
+    df = generate_transitions(4, n_steps=48, seed=1, progress=False, open_loop=0.5)
     X, Y = df[STATES + INPUTS + DISTURBANCES], df[[s + "_next" for s in STATES]].set_axis(STATES, axis=1)
     m = reactor_model("structured", hidden=(16,), max_epochs=120, progress=False, learning_rate=1e-2).fit(X, Y)
     where = tmp_path_factory.mktemp("models")
-    export_onnx(m.network_, where, "reactor_structured")
-    write_json(m.input_bounds_, where / "reactor_structured_domain.json")
+    save_reactor_model(m, where, "structured")
     loaded = load_reactor_model(where, "structured")
+    assert loaded.support_.labels == m.support_.labels
     assert np.allclose(loaded.predict_next(X.head(20)), m.predict_next(X.head(20)), atol=1e-5)
     return where
 
@@ -73,18 +73,47 @@ def test_rto_policy_and_dynamic_operability(model):
     assert len(res.doi) == 4 and (res.doi >= 0).all() and res.doi[-1] > res.doi[0]  # more steps, more reach
 
 
-def test_mpc_optimizer_failure_falls_back_to_last_safe_inputs_and_says_so(model):
+def test_mpc_optimizer_failure_falls_back_to_pi_and_says_so(model):
     from flowsheets.cstr_network.control import design_state
 
     net, d = CSTRNetwork(1, 2), Disturbance()
-    pol = MPCPolicy(net, model, horizon=2)
+    pol = MPCPolicy(net, model, horizon=2, persistent=True)
     X = design_state(net)
     F0, Fc0, info0 = pol(0, X, d)
     assert not info0["fallback"], info0
     pol.ctrl.solver_options["max_iter"] = 1  # Ipopt cannot converge in one iteration from the shifted plan
-    F1, Fc1, info1 = pol(1, net.step(X, F0, Fc0, d, 1 / 120), d)
-    assert info1["fallback"] and "optimizer failed" in info1["note"] and "last safe inputs" in info1["note"]
-    assert F1 == pytest.approx(F0) and Fc1 == pytest.approx(Fc0)
+    X1 = net.step(X, F0, Fc0, d, 1 / 120)
+    F1, Fc1, info1 = pol(1, X1, d)
+    assert info1["fallback"] and "PI fallback: optimizer failed" in info1["note"]
+    pi = PIBaseline(net, 1 / 120)  # a fresh PI (integral 0) with the last split: what the fallback applies
+    pi.split = F0 / F0.sum()
+    F_pi, Fc_pi, _ = pi(1, X1, d)
+    assert F1 == pytest.approx(F_pi) and Fc1 == pytest.approx(Fc_pi)
+
+
+def test_guard_keeps_optimum_in_training_support_and_flags_unknown_disturbances(model):
+    net = CSTRNetwork(2, 2)
+    r = optimize_steady_state(net, model, Disturbance(), guard=1.0)
+    assert r["ok"], r["status"]
+    for rr in range(net.n):
+        j = rr // 2
+        inlet = (5.1, 0.0, 104.9) if rr % 2 == 0 else tuple(r["X"][rr - 1, :3])
+        row = dict(zip(STATES + INPUTS + DISTURBANCES, [*r["X"][rr], r["F"][j], r["Fc"][rr], *inlet, 95.0]))
+        assert model.support_.distance2(row) <= model.support_.radius2 * (1 + 1e-4)
+    with pytest.raises(OutOfDomainError, match="Tc_in=80 outside training range"):
+        optimize_steady_state(net, model, Disturbance(Tc_in=80.0), guard=1.0)
+
+
+def test_mpc_and_rto_refuse_disturbances_outside_training_data(model):
+    from flowsheets.cstr_network.control import design_state
+    from flowsheets.cstr_network.optimize import RTOPolicy
+
+    net, d = CSTRNetwork(1, 2), Disturbance(cA0=8.0)
+    F, Fc, info = MPCPolicy(net, model, horizon=2, guard=1.0)(0, design_state(net), d)
+    assert info["fallback"] and "PI fallback: disturbance outside the model's training data" in info["note"]
+    assert F.sum() == pytest.approx(net.supply(d))
+    _, _, info = RTOPolicy(net, model, guard=1.0)(0, design_state(net), d)
+    assert info["fallback"] and "cA_in=8 outside training range" in info["note"]
 
 
 def test_rto_optimizer_failure_keeps_last_safe_setpoints_and_says_so(model):

@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from idaes_ml.dynamics import NeuralStateSpace, StepGraph
+from idaes_ml.dynamics import NeuralStateSpace, StepGraph, Support
 from idaes_ml.parallel import map as pmap
 
 from .control import PIBaseline
 from .plant import CSTRNetwork, Disturbance
 
 __all__ = ["simulate_episode", "STATES", "INPUTS", "DISTURBANCES", "DT", "generate_transitions", "reactor_model", "learned_graph",
-           "graph_state", "load_reactor_model", "graph_exogenous", "decisions_to_plant", "plant_to_decisions"]
+           "graph_state", "load_reactor_model", "save_reactor_model", "graph_exogenous", "decisions_to_plant", "plant_to_decisions"]
 
 STATES = ["cA", "cB", "T", "TK"]
 INPUTS = ["F", "Fc"]
@@ -35,28 +35,41 @@ T0_max = 116.0  # degC: hot feeds drive first-in-train reactors (hence every T_i
 T_sp_max = 127.0  # degC: setpoints beyond the limit; measured coverage up to 124.9 C (cstr_network_dynamics.json)
 
 
-def simulate_episode(seed: int, n_steps: int = 60, hold: int = 6, outages: bool = True) -> dict:
-    """One excited closed-loop episode on a 5x2 plant: PI loops with random setpoints (up to
-    ``T_sp_max``), splits, coolant dither, feed (up to ``T0_max``)/coolant disturbances and (if
-    ``outages``) an offline reactor, redrawn every ``hold`` steps.  Returns states ``X`` (N+1, n, 4),
-    inputs ``F``, ``Fc`` and disturbances ``d``."""
+def simulate_episode(seed: int, n_steps: int = 60, hold: int = 6, outages: bool = True, mode: str = "pi") -> dict:
+    """One excited episode on a 5x2 plant, inputs and disturbances redrawn every ``hold`` steps:
+    feed (cA0, T0 up to ``T0_max``), coolant inlet, supply and (if ``outages``) an offline reactor.
+    ``mode="pi"``: PI loops with random setpoints (up to ``T_sp_max``), splits and coolant dither;
+    ``mode="open_loop"``: train flows and coolant flows drawn over their whole ranges (no controller),
+    so the data also cover cold, lightly loaded and fully cooled reactors, where an optimizer may go.
+    Returns states ``X`` (N+1, n, 4), inputs ``F``, ``Fc`` and disturbances ``d``."""
+    if mode not in ("pi", "open_loop"):
+        raise ValueError(f"mode must be 'pi' or 'open_loop', got {mode!r}")
     rng = np.random.default_rng(seed)
     net = CSTRNetwork(5, 2)
+    lim = net.limits
     pi = PIBaseline(net, DT)
     X = net.initial_state() + rng.normal(0, [0.2, 0.1, 1.5, 1.5], (net.n, 4))
     out = {"X": [X], "F": [], "Fc": [], "d": []}
     for k in range(n_steps):
         if k % hold == 0:
             n_off = rng.integers(0, 2) if outages else 0
-            d = Disturbance(cA0=rng.uniform(4.5, 5.8), T0=rng.uniform(100.0, T0_max), Tc_in=rng.uniform(88.0, 106.0),
+            cold = 5.0 if mode == "open_loop" else 0.0  # open loop: colder feed and coolant too (cold optima)
+            d = Disturbance(cA0=rng.uniform(4.5, 5.8), T0=rng.uniform(100.0 - cold, T0_max),
+                            Tc_in=rng.uniform(88.0 - cold, 106.0),
                             F_total=net.supply(Disturbance()) * rng.uniform(0.6, 1.35),
                             offline=set(rng.choice(net.n, size=n_off, replace=False).tolist()))
             pi.T_sp = rng.uniform(102.0, T_sp_max, net.n)  # beyond T_max = 120 C: the model must know the limit region
             pi.split = rng.dirichlet(np.full(net.n_trains, 4.0))
             dither = rng.normal(0.0, 6.0, net.n)
-        F, Fc, _ = pi(k, X, d)
-        F = np.minimum(F, net.limits.F_train_max)
-        Fc = np.clip(Fc + dither, 0.0, net.limits.Fc_max)
+            F_open = net.supply(d) * rng.dirichlet(np.full(net.n_trains, 1.5)) * rng.uniform(0.7, 1.0)
+            Fc_open = lim.Fc_max * np.sqrt(rng.uniform(0.0, 1.0, net.n))  # denser near capacity, where optima sit
+        if mode == "pi":
+            F, Fc, _ = pi(k, X, d)
+            Fc = Fc + dither
+        else:
+            F, Fc = F_open, Fc_open
+        F = np.minimum(F, lim.F_train_max)
+        Fc = np.clip(Fc, 0.0, lim.Fc_max)
         X = net.step(X, F, Fc, d, DT)
         for key, v in (("X", X), ("F", F), ("Fc", Fc), ("d", d)):
             out[key].append(v)
@@ -65,8 +78,8 @@ def simulate_episode(seed: int, n_steps: int = 60, hold: int = 6, outages: bool 
 
 def _episode(args: tuple) -> pd.DataFrame:
     """Per-reactor transitions of :func:`simulate_episode` (module level: picklable)."""
-    seed, n_steps, hold = args
-    ep = simulate_episode(seed, n_steps, hold)
+    seed, n_steps, hold, mode = args
+    ep = simulate_episode(seed, n_steps, hold if mode == "pi" else 3 * hold, mode=mode)
     net = CSTRNetwork(5, 2)
     rows = []
     for k, d in enumerate(ep["d"]):
@@ -77,9 +90,13 @@ def _episode(args: tuple) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=STATES + INPUTS + DISTURBANCES + [s + "_next" for s in STATES])
 
 
-def generate_transitions(n_episodes: int, n_steps: int = 60, hold: int = 6, seed: int = 0, progress: bool = True) -> pd.DataFrame:
-    """Per-reactor one-step transitions from excited episodes (random setpoints, splits, disturbances, outages)."""
-    items = [(seed * 10_000 + i, n_steps, hold) for i in range(n_episodes)]
+def generate_transitions(n_episodes: int, n_steps: int = 60, hold: int = 6, seed: int = 0, progress: bool = True,
+                         open_loop: float = 0.0) -> pd.DataFrame:
+    """Per-reactor one-step transitions from excited episodes (random setpoints, splits, disturbances,
+    outages); a fraction ``open_loop`` of the episodes draws the inputs over their whole ranges instead
+    (held three times as long, so reactors near their steady states are covered)."""
+    n_open = int(round(open_loop * n_episodes))
+    items = [(seed * 10_000 + i, n_steps, hold, "open_loop" if i < n_open else "pi") for i in range(n_episodes)]
     frames = pmap(_episode, items, desc="plant episodes", progress=progress).values()
     out = pd.concat([f.assign(episode=i) for i, f in enumerate(frames)], ignore_index=True)
     return out
@@ -125,14 +142,28 @@ def reactor_model(kind: str, net: CSTRNetwork | None = None, **train: Any) -> Ne
     raise ValueError(f"kind must be 'plain' or 'structured', got {kind!r}")
 
 
+def save_reactor_model(model: NeuralStateSpace, directory: str | Path, kind: str) -> float:
+    """Write ``reactor_<kind>.onnx``, ``_domain.json`` (training ranges) and ``_support.json`` (training
+    support, for the domain guard) to ``directory``; returns the ONNX export's largest deviation."""
+    from idaes_ml.io import write_json
+    from idaes_ml.nn import export_onnx
+
+    exp = export_onnx(model.network_, directory, f"reactor_{kind}")
+    write_json(model.input_bounds_, Path(directory) / f"reactor_{kind}_domain.json")
+    write_json(model.support_.to_dict(), Path(directory) / f"reactor_{kind}_support.json")
+    return exp.max_abs_diff
+
+
 def load_reactor_model(directory: str | Path, kind: str) -> NeuralStateSpace:
-    """A trained per-reactor model from ``reactor_<kind>.onnx`` + ``reactor_<kind>_domain.json`` in ``directory``."""
+    """A trained per-reactor model from ``reactor_<kind>.onnx`` + ``reactor_<kind>_domain.json`` (and, when
+    present, ``reactor_<kind>_support.json``) in ``directory``."""
     from idaes_ml.io import read_json
     from idaes_ml.nn import load_network
 
     net = load_network(directory, f"reactor_{kind}").to_scaled_network()
     bounds = read_json(Path(directory) / f"reactor_{kind}_domain.json")
-    return reactor_model(kind).attach(net, bounds)
+    support = Path(directory) / f"reactor_{kind}_support.json"
+    return reactor_model(kind).attach(net, bounds, Support.from_dict(read_json(support)) if support.exists() else None)
 
 
 def learned_graph(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance) -> StepGraph:

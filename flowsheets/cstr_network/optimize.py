@@ -19,6 +19,7 @@ import pyomo.environ as pyo
 
 from idaes_ml.dynamics import NeuralStateSpace, RecedingHorizon, build_horizon_model, solve_model
 from idaes_ml.dynamics.receding import initialize_from_simulation
+from idaes_ml.errors import OutOfDomainError
 
 from .learned import DT, decisions_to_plant, graph_exogenous, graph_state, learned_graph, plant_to_decisions
 from .plant import CSTRNetwork, Disturbance
@@ -27,7 +28,7 @@ from .steady_state import build_steady_state
 if TYPE_CHECKING:
     from pyomo.core.expr.numeric_expr import NumericExpression
 
-__all__ = ["RTOPolicy", "economic_objective", "optimize_steady_state", "plant_steady_state", "MPCPolicy", "COOLANT_PRICE"]
+__all__ = ["RTOPolicy", "economic_objective", "optimize_steady_state", "disturbance_violations", "plant_steady_state", "MPCPolicy", "COOLANT_PRICE"]
 
 COOLANT_PRICE = 0.05  # mol B equivalent per kg coolant (ours; small, breaks ties toward less coolant)
 
@@ -82,15 +83,35 @@ def decision_bounds(net: CSTRNetwork, d: Disturbance, model: NeuralStateSpace) -
     return b
 
 
+def disturbance_violations(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance) -> list[str]:
+    """Measured feed and coolant conditions outside the model's training ranges (empty when inside)."""
+    row = {"cA_in": d.cA0, "T_in": d.T0, "Tc_in": d.Tc_in}
+    msgs = [f"{k}={v:.4g} outside training range [{lo:.4g}, {hi:.4g}]" for k, (v, lo, hi) in model.domain_violations(row).items()]
+    lo, hi = model.input_bounds_["F"]
+    if net.supply(d) > hi * net.n_trains * (1 + 1e-6):
+        msgs.append(f"supply {net.supply(d):.4g} L/h exceeds what the trains were trained to carry ({net.n_trains} x {hi:.4g})")
+    return msgs
+
+
 def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_guess: np.ndarray | None = None,
-                          formulation: str = "full_space", solver_options: dict | None = None) -> dict:
-    """Steady-state optimum on the learned network; returns inputs, predicted states/product, status, times."""
+                          formulation: str = "full_space", solver_options: dict | None = None,
+                          guard: float | None = None, margin: float = 0.0) -> dict:
+    """Steady-state optimum on the learned network; returns inputs, predicted states/product, status, times.
+
+    ``guard`` (radius factor, e.g. 1.0) keeps every network's inputs inside its training support
+    (:class:`idaes_ml.dynamics.Support`); with a guard, a disturbance outside the training ranges
+    raises OutOfDomainError before anything is solved.  ``margin`` (K) lowers the temperature limit.
+    """
     t0 = time.perf_counter()
+    if guard is not None:
+        flags = disturbance_violations(net, model, d)
+        if flags:
+            raise OutOfDomainError(f"disturbance outside the model's training data, not optimized: {'; '.join(flags)}")
     graph = learned_graph(net, model, d)
-    T_b = (net.limits.T_min, net.limits.T_max)
+    T_b = (net.limits.T_min, net.limits.T_max - margin)
     m = build_horizon_model(graph, 1, economic_objective(net, d, steady=True), decision_bounds(net, d, model),
                             state_bounds={"T": T_b}, steady_state=True, formulation=formulation,
-                            extra_exogenous=("supply",), extra_constraints=_supply(net))
+                            extra_exogenous=("supply",), extra_constraints=_supply(net), guard=guard)
     build_s = time.perf_counter() - t0
     p = graph_exogenous(net, d)
     for n in [i for i, _ in m.p.index_set()]:
@@ -142,47 +163,97 @@ class MPCPolicy:
     """Economic receding-horizon control on the learned network, as a closed-loop policy for the plant.
 
     When the measured disturbance changes, the learned steady optimum is recomputed (temperature
-    targets) and the Pyomo model rebuilt (both counted in that step's time).
+    targets) and the Pyomo model rebuilt (both counted in that step's time).  ``margin`` (K) keeps the
+    predicted temperatures that far below ``T_max``; ``guard`` (radius factor, None = off) keeps every
+    network input inside its training support.  Safe fallback: PI loops at the design setpoints (with
+    the last split; maximum coolant on reactors within ``margin`` of ``T_max``) whenever the disturbance or the measured state lies outside the training data
+    (checked before solving) or the solve fails; ``info["note"]`` says which.  ``cap_feed`` caps each
+    train's flow at the margin-limited learned steady optimum's: a 3-step horizon cannot see the slow
+    temperature rise a larger feed causes, the steady optimum can.  ``persistent`` solves
+    with the in-process persistent Ipopt (compiled once per rebuild).
     """
 
     def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, horizon: int = 4, constraints: str = "hard",
-                 formulation: str = "full_space", move_weight: float = 1e-3, **kw: Any) -> None:
-        self.net, self.model, self.horizon = net, model, horizon
-        self.kw = dict(constraints=constraints, formulation=formulation, state_bounds={"T": (net.limits.T_min, net.limits.T_max)},
+                 formulation: str = "full_space", move_weight: float = 1e-3, margin: float = 0.0,
+                 guard: float | None = None, cap_feed: bool = False, persistent: bool = False, **kw: Any) -> None:
+        from .control import PIBaseline
+
+        self.net, self.model, self.horizon, self.guard, self.margin = net, model, horizon, guard, float(margin)
+        self.persistent, self.cap_feed = persistent, cap_feed
+        T_b = (net.limits.T_min, net.limits.T_max - margin)
+        self.kw = dict(constraints=constraints, formulation=formulation, state_bounds={"T": T_b}, guard=guard,
                        extra_exogenous=("supply",), extra_constraints=_supply(net), **kw)
         self.move_weight = move_weight
         self.ctrl: RecedingHorizon | None = None
         self.d: Disturbance | None = None
         self.applied: dict | None = None
+        self.pi, self.on_pi, self.unusable = PIBaseline(net, DT), False, ""
+
+    def _fallback(self, k: int, X: np.ndarray, d: Disturbance, why: str,
+                  flags: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+        """PI inputs (integral restarted on entry, split of the last applied flows)."""
+        if not self.on_pi:
+            self.pi.integral[:] = 0.0
+            if self.applied is not None:
+                F = decisions_to_plant(self.net, self.applied)[0]
+                self.pi.split = F / max(F.sum(), 1e-9) * min(1.0, F.sum() / self.net.supply(d))
+        self.on_pi = True
+        F, Fc, _ = self.pi(k, X, d)
+        hot = X[:, 2] >= self.net.limits.T_max - self.margin
+        Fc = np.where(hot, self.net.limits.Fc_max, Fc)  # reactors at the margin: all the coolant there is
+        self.applied = plant_to_decisions(F, Fc)
+        return F, Fc, {"fallback": True, "out_of_domain": flags or [],
+                       "note": f"PI fallback{' (hot reactors at maximum coolant)' if hot.any() else ''}: {why}"}
+
+    def _state_outside(self, X: np.ndarray, d: Disturbance) -> list[str]:
+        """Network inputs at the measured state (last applied inputs) outside the training support."""
+        g, x, p = self.ctrl.graph, graph_state(X), graph_exogenous(self.net, d)
+        msgs = []
+        for unit in g.units:
+            if unit not in g.frozen:
+                row = g.unit_values(unit, x, self.applied, p)
+                msgs += [f"{unit}: {m}" for m in self.model.support_.violations(row)]
+        return msgs
 
     def __call__(self, k: int, X: np.ndarray, d: Disturbance) -> tuple[np.ndarray, np.ndarray, dict]:
         """Inputs for measured state ``X`` and disturbance ``d``; info says fallback / out-of-domain."""
         note = ""
+        if self.applied is None:
+            self.applied = plant_to_decisions(np.minimum(self.net.nominal_flows(), self.net.supply(d) / self.net.n_trains),
+                                              np.full(self.net.n, 31.0))
         if self.ctrl is None or d != self.d:
-            target = optimize_steady_state(self.net, self.model, d)
-            self.T_target = target["X"][:, 2] if target["ok"] else X[:, 2]
+            self.d, self.unusable = d, ""
+            try:
+                target = optimize_steady_state(self.net, self.model, d, guard=self.guard, margin=self.margin)
+            except OutOfDomainError as exc:
+                self.unusable = str(exc)
+                return self._fallback(k, X, d, self.unusable, [self.unusable])
+            self.T_target = np.minimum(target["X"][:, 2] if target["ok"] else X[:, 2], self.net.limits.T_max - self.margin)
             note = f"targets from learned steady optimum ({target['status']}); "
-        if self.ctrl is None or d != self.d:
             graph = learned_graph(self.net, self.model, d)
             mw = {n: self.move_weight for n in graph.names("u")}
+            bounds = decision_bounds(self.net, d, self.model)
+            if self.cap_feed and target["ok"]:  # no train may carry more than the safe steady optimum does
+                bounds.update({f"F{j}": (bounds[f"F{j}"][0], max(bounds[f"F{j}"][0], float(f))) for j, f in enumerate(target["F"])})
             args = dict(objective=economic_objective(self.net, d, steady=False, T_target=self.T_target),
-                        decision_bounds=decision_bounds(self.net, d, self.model), move_weight=mw, **self.kw)
+                        decision_bounds=bounds, move_weight=mw, **self.kw)
             if self.ctrl is None:
-                self.ctrl = RecedingHorizon(graph, self.horizon, **args)
+                self.ctrl = RecedingHorizon(graph, self.horizon, persistent=self.persistent, **args)
             else:
                 self.ctrl.objective, self.ctrl.decision_bounds = args["objective"], args["decision_bounds"]
                 self.ctrl.build.update(move_weight=mw)
                 self.ctrl.rebuild(graph)
                 note += "model rebuilt; "
-            self.d = d
-        if self.applied is None:
-            self.applied = plant_to_decisions(np.minimum(self.net.nominal_flows(), self.net.supply(d) / self.net.n_trains),
-                                              np.full(self.net.n, 31.0))
+        if self.unusable:
+            return self._fallback(k, X, d, self.unusable, [self.unusable])
+        outside = self._state_outside(X, d) if self.guard is not None else []
+        if outside:
+            return self._fallback(k, X, d, f"state outside the training data ({'; '.join(outside[:2])})", outside)
         u, info = self.ctrl.step(graph_state(X), graph_exogenous(self.net, d), self.applied)
+        if info["fallback"]:
+            return self._fallback(k, X, d, info["note"], info["out_of_domain"])
+        self.on_pi = False
         F, Fc = decisions_to_plant(self.net, u)
-        if F.sum() > self.net.supply(d) * (1 + 1e-4):  # a fallback made for a larger supply: scale down to what exists
-            F = F * self.net.supply(d) / F.sum()
-            info["note"] += "train flows scaled to the current supply; "
         self.applied = plant_to_decisions(F, Fc)
         info["note"] = note + info.get("note", "")
         return F, Fc, info
@@ -190,20 +261,26 @@ class MPCPolicy:
 
 class RTOPolicy:
     """Steady-state optimization on the learned network (re-run when the measured disturbance
-    changes) feeding its temperatures and split to the PI loops; keeps the old ones if it fails."""
+    changes) feeding its temperatures and split to the PI loops; keeps the old ones if it fails or
+    (with a ``guard``) if the disturbance lies outside the model's training data."""
 
-    def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT, solver_options: dict | None = None) -> None:
+    def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT, solver_options: dict | None = None,
+                 guard: float | None = None) -> None:
         from .control import PIBaseline
 
         self.net, self.model, self.pi, self.d = net, model, PIBaseline(net, dt), None
-        self.solver_options = solver_options
+        self.solver_options, self.guard = solver_options, guard
 
     def __call__(self, k: int, X: np.ndarray, d: Disturbance) -> tuple[np.ndarray, np.ndarray, dict]:
         """PI inputs toward the latest learned optimum; info notes re-optimizations and fallbacks."""
         info = {"fallback": False, "note": ""}
         if d != self.d:
             self.d = d
-            r = optimize_steady_state(self.net, self.model, d, X_guess=X, solver_options=self.solver_options)
+            try:
+                r = optimize_steady_state(self.net, self.model, d, X_guess=X, solver_options=self.solver_options,
+                                          guard=self.guard)
+            except OutOfDomainError as exc:
+                r = {"ok": False, "status": str(exc)}
             if r["ok"]:
                 self.pi.T_sp = np.clip(r["X"][:, 2], self.net.limits.T_min, self.net.limits.T_max)
                 self.pi.split = r["F"] / max(r["F"].sum(), 1e-9) * min(1.0, r["F"].sum() / self.net.supply(d))

@@ -70,6 +70,8 @@ SCENARIOS = {
         Scenario("reactor_offline", {"offline_first": 1}),
         Scenario("coolant_warm", {"Tc_in": 101.0}),
         Scenario("hot_feed_surge", {"cA0": 5.6, "T0": 109.5, "Tc_in": 103.0, "F_total_factor": 1.3}),
+        # interior optimum (issue 19): cold, lean feed and cold coolant at 75 % supply -> best near 104-105 C
+        Scenario("cold_feed", {"cA0": 4.7, "T0": 100.5, "Tc_in": 89.0, "F_total_factor": 0.75}),
     )
 }
 

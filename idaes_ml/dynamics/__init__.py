@@ -9,6 +9,7 @@ from idaes_ml.dynamics.horizon import CONSTRAINT_MODES, build_horizon_model, sur
 from idaes_ml.dynamics.receding import RecedingHorizon, initialize_from_simulation, solve_model
 from idaes_ml.dynamics.rollout import rollout, rollout_error
 from idaes_ml.dynamics.state_space import KnownTerms, NeuralStateSpace
+from idaes_ml.dynamics.support import Support
 
 __all__ = [
     "CONSTRAINT_MODES",
@@ -16,6 +17,7 @@ __all__ = [
     "NeuralStateSpace",
     "RecedingHorizon",
     "StepGraph",
+    "Support",
     "build_horizon_model",
     "initialize_from_simulation",
     "rollout",

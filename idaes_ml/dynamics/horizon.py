@@ -12,6 +12,9 @@ Variables: ``m.x`` (``x[.,.,0]`` fixed to the measured state unless steady),
 ``m.u[name, k]`` decisions, ``m.p[name, k]`` fixed exogenous values, ``m.u_prev[name]``
 the inputs applied last (for move penalties).  ``extra_exogenous`` adds fixed ``m.p``
 entries that no unit reads (e.g. a shared supply limit) for ``extra_constraints(m)``.
+``guard`` (a radius factor, 1 = the training data's largest distance) keeps every network's inputs
+inside its model's training :class:`~idaes_ml.dynamics.support.Support` (box and ellipsoid): the
+optimizer cannot propose a point the model never saw.
 """
 
 from __future__ import annotations
@@ -77,8 +80,13 @@ def build_horizon_model(
     surrogates: dict | None = None,
     extra_exogenous: tuple[str, ...] = (),
     extra_constraints: Callable[[pyo.ConcreteModel], None] | None = None,
+    guard: float | None = None,
 ) -> pyo.ConcreteModel:
     """Horizon (or steady-state) optimization model maximizing ``objective(m)``; see module docstring."""
+    if guard is not None:
+        unguarded = [k for k, mdl in graph.models.items() if getattr(mdl, "support_", None) is None]
+        if unguarded:
+            raise DataError(f"guard needs the training support of models {unguarded} (fit, or attach(..., support))")
     if constraints not in CONSTRAINT_MODES:
         raise DataError(f"constraints must be one of {CONSTRAINT_MODES}, got {constraints!r}")
     if horizon < 1 or (steady_state and horizon != 1):
@@ -124,6 +132,8 @@ def build_horizon_model(
             blk.net.build_model(surrogates[graph.units[unit][0]],
                                 input_vars=[vals[c] for c in model.net_inputs],
                                 output_vars=[blk.z[z] for z in model.latent])
+            if guard is not None:
+                model.support_.constrain(blk, {c: vals[c] for c in model.net_inputs}, shrink=guard)
             f = model.known_increment(vals)
             for i, s in enumerate(model.states):
                 m.dyn.add(nxt[s] == vals[s] + f[s] + sum(float(model.B[i, j]) * blk.z[z]

@@ -22,6 +22,7 @@ import pyomo.environ as pyo
 from pyomo.opt import TerminationCondition
 
 from idaes_ml.solvers import require_solver
+from idaes_ml.solvers.persistent import PersistentIpopt
 
 from .graph import StepGraph
 from .horizon import build_horizon_model
@@ -52,9 +53,10 @@ def initialize_from_simulation(m: pyo.ConcreteModel, graph: StepGraph, x0: dict,
         w.set_value(r + s.value)
 
 
-def solve_model(m: pyo.ConcreteModel, options: dict | None = None) -> tuple[bool, str, float]:
-    """Solve with Ipopt; returns (ok, termination condition, seconds)."""
-    opt = require_solver("ipopt", **(options or {}))
+def solve_model(m: pyo.ConcreteModel, options: dict | None = None, solver: Any = None) -> tuple[bool, str, float]:
+    """Solve with Ipopt (or ``solver``, e.g. a :class:`~idaes_ml.solvers.persistent.PersistentIpopt`
+    holding ``m``); returns (ok, termination condition, seconds)."""
+    opt = require_solver("ipopt", **(options or {})) if solver is None else solver
     t0 = time.perf_counter()
     try:
         res = opt.solve(m, load_solutions=False)
@@ -67,7 +69,7 @@ def solve_model(m: pyo.ConcreteModel, options: dict | None = None) -> tuple[bool
         level = log.level
         log.setLevel(logging.ERROR)  # Ipopt's round-off past a bound (W1002) is not news
         try:
-            m.solutions.load_from(res)
+            opt.load_vars() if solver is not None else m.solutions.load_from(res)
         finally:
             log.setLevel(level)
     return ok, str(tc), time.perf_counter() - t0
@@ -78,6 +80,8 @@ class RecedingHorizon:
 
     ``solver_options`` go to Ipopt (e.g. ``{"max_iter": 200}``).  The model is built once
     and re-solved each step with new fixed values; :meth:`rebuild` after a topology change.
+    ``persistent=True`` compiles it once into the in-process persistent Ipopt (no ``.nl`` file and
+    no subprocess per step).
     """
 
     def __init__(
@@ -87,9 +91,10 @@ class RecedingHorizon:
         objective: Callable[[pyo.ConcreteModel], object],
         decision_bounds: dict,
         solver_options: dict | None = None,
+        persistent: bool = False,
         **build: Any,
     ) -> None:
-        self.graph, self.horizon, self.objective = graph, int(horizon), objective
+        self.graph, self.horizon, self.objective, self.persistent = graph, int(horizon), objective, persistent
         self.decision_bounds, self.build = dict(decision_bounds), build
         self.solver_options = {"max_iter": 300, "tol": 1e-6, **(solver_options or {})}
         self.last_safe: dict | None = None
@@ -101,6 +106,7 @@ class RecedingHorizon:
         t0 = time.perf_counter()
         self.graph = graph
         self.model = build_horizon_model(graph, self.horizon, self.objective, self.decision_bounds, **self.build)
+        self.solver = PersistentIpopt(on_change="rebuild") if self.persistent else None
         self.plan = None
         self.build_s = time.perf_counter() - t0
         return self.build_s
@@ -138,7 +144,9 @@ class RecedingHorizon:
             initialize_from_simulation(m, self.graph, x0, U, P)
         except Exception as exc:  # noqa: BLE001 - a failed warm start is reported and the solve still tried
             info["note"] = f"warm start failed ({type(exc).__name__}: {exc}); "
-        ok, status, secs = solve_model(m, self.solver_options)
+        if self.solver is not None:
+            self.solver.options.update(self.solver_options)
+        ok, status, secs = solve_model(m, self.solver_options, self.solver)
         info.update(status=status, solve_s=secs)
         if ok:
             self.plan = [{n: float(pyo.value(m.u[n, k])) for n in self.graph.names("u")} for k in range(H)]

@@ -34,6 +34,8 @@ from idaes_ml.metrics import as_frame, check_finite
 from idaes_ml.nn import MLPRegressor, ScaledNetwork, check_domain as _check_domain
 from idaes_ml.sampling import outside_bounds
 
+from .support import Support
+
 __all__ = ["NeuralStateSpace", "KnownTerms"]
 
 KnownTerms = Callable[[dict], dict]
@@ -130,14 +132,21 @@ class NeuralStateSpace:
         self.regressor.fit(df[self.net_inputs], z)
         self.network_: ScaledNetwork = self.regressor.network_
         self.input_bounds_ = {c: (float(df[c].min()), float(df[c].max())) for c in self.labels}
+        self.support_ = Support.fit(df[self.net_inputs])
         return self
 
-    def attach(self, network: ScaledNetwork, input_bounds: dict[str, tuple[float, float]]) -> "NeuralStateSpace":
-        """Use an already trained network (e.g. loaded from ONNX) with its training ranges; returns self."""
+    def attach(self, network: ScaledNetwork, input_bounds: dict[str, tuple[float, float]],
+               support: Support | None = None) -> "NeuralStateSpace":
+        """Use an already trained network (e.g. loaded from ONNX) with its training ranges and, for a
+        domain guard, the :class:`Support` of its training inputs; returns self."""
         if list(network.input_labels) != self.net_inputs or list(network.output_labels) != self.latent:
             raise DataError(f"network maps {network.input_labels} -> {network.output_labels}, "
                             f"model needs {self.net_inputs} -> {self.latent}")
+        if support is not None and list(support.labels) != self.net_inputs:
+            raise DataError(f"support covers {list(support.labels)}, the network reads {self.net_inputs}")
         self.network_, self.input_bounds_ = network, {k: (float(a), float(b)) for k, (a, b) in input_bounds.items()}
+        if support is not None:
+            self.support_ = support
         return self
 
     def predict_next(self, data: pd.DataFrame | np.ndarray, check_domain: bool = False) -> pd.DataFrame:
