@@ -132,7 +132,7 @@ class NeuralStateSpace:
         self.regressor.fit(df[self.net_inputs], z)
         self.network_: ScaledNetwork = self.regressor.network_
         self.input_bounds_ = {c: (float(df[c].min()), float(df[c].max())) for c in self.labels}
-        self.support_ = Support.fit(df[self.net_inputs])
+        self.support_ = Support.fit(df[self.net_inputs]) if len(df) > len(self.net_inputs) else None
         return self
 
     def attach(self, network: ScaledNetwork, input_bounds: dict[str, tuple[float, float]],
