@@ -152,7 +152,8 @@ class IdaesPlant:
     """The IDAES flowsheet as a plant: ``step(X, F_train, Fc, d, dt)`` like :meth:`CSTRNetwork.step`.
 
     One flowsheet per (offline set, sample time) is built on first use, checked square, and re-solved
-    every step with initial state, inputs and disturbance re-fixed; C and D (which the plant does not
+    every step with initial state, inputs and disturbance re-fixed (a failed solve is retried once from a
+    fresh consistent point before SolveFailedError); C and D (which the plant does not
     report) start each step where the last one ended.  Bookkeeping stays with ``net``.
     """
 
@@ -210,6 +211,13 @@ class IdaesPlant:
             out[t0].temperature.fix()
             jk[t0].temperature.fix()
 
+    def _solve(self, m: pyo.ConcreteModel) -> tuple[bool, str]:
+        res = self.solvers[m].solve(m, load_solutions=False)
+        ok = pyo.check_optimal_termination(res)
+        if ok:
+            self.solvers[m].load_vars()
+        return ok, str(res.solver.termination_condition)
+
     @staticmethod
     def _warm_start(m: pyo.ConcreteModel) -> None:
         """First point of a new flowsheet: states constant over the interval (derivatives 0), the rest explicit."""
@@ -241,11 +249,11 @@ class IdaesPlant:
         if m not in self.solvers:  # a new flowsheet: a consistent first point for these inputs
             self._warm_start(m)
             self.solvers[m] = PersistentIpopt(self.solver_options, on_change="raise")
-        res = self.solvers[m].solve(m, load_solutions=False)
-        status = str(res.solver.termination_condition)
-        ok = pyo.check_optimal_termination(res)
-        if ok:
-            self.solvers[m].load_vars()
+        ok, status = self._solve(m)
+        if not ok:  # once more from a fresh consistent point (the last solution may be far away)
+            self._set_initial(m, X)
+            self._warm_start(m)
+            ok, status = self._solve(m)
         self.last_status, self.last_solve_s = status, time.perf_counter() - t0
         self.steps += 1
         if not ok:
