@@ -59,10 +59,7 @@ def _quiet_progress_bars() -> None:
 
 _quiet_progress_bars()
 
-# Reference pages, the benchmarks page and the CLI help are generated from the code and the JSON records.
-idaes_ml_docs.write_api_pages()
-idaes_ml_docs.write_benchmark_pages()
-idaes_ml_docs.write_cli_help()
+# idaes_ml_docs generates the reference pages, the benchmark pages and the CLI help at builder-inited.
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
