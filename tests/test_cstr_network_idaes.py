@@ -12,7 +12,7 @@ from idaes.models.unit_models.heater import HeaterData
 from pyomo.util.check_units import assert_units_consistent
 
 from flowsheets.cstr_network.control import PIBaseline
-from flowsheets.cstr_network.idaes_plant import IdaesPlant, build_flowsheet
+from flowsheets.cstr_network.idaes_plant import FlowsheetPIPolicy, IdaesPlant, build_flowsheet
 from flowsheets.cstr_network.parameters import VdVParameters
 from flowsheets.cstr_network.plant import CSTRNetwork, Disturbance
 from flowsheets.cstr_network.scenarios import SCENARIOS, Scenario, run_closed_loop
@@ -70,6 +70,22 @@ def test_pi_closed_loop_on_idaes_plant_matches_scipy_within_10_mK():
     runs = [run_closed_loop(net, PIBaseline(net, DT), sc, n_steps=6, plant=p) for p in (None, IdaesPlant(net))]
     assert runs[1].summary["plant"] == "IdaesPlant"
     assert np.abs(runs[0].states - runs[1].states)[..., 2:].max() <= 0.01
+
+
+def test_pi_inside_the_flowsheet_as_idaes_pid_controllers_tracks_like_the_discrete_pi():
+    from idaes.models.control.controller import PIDControllerData
+
+    net = CSTRNetwork(1, 2)
+    plant = IdaesPlant(net, pi=PIBaseline(net, DT))
+    m = plant.model(frozenset(), DT)
+    assert degrees_of_freedom(m) == 0 and all(isinstance(c, PIDControllerData) for c in m.fs.pi.values())
+    sc = SCENARIOS["coolant_warm"]
+    inside = run_closed_loop(net, FlowsheetPIPolicy(plant), sc, n_steps=12, plant=plant)
+    discrete = run_closed_loop(net, PIBaseline(net, DT), sc, n_steps=12)
+    assert np.abs(inside.states - discrete.states)[..., 2].max() < 0.05  # continuous vs sampled PI
+    assert (plant.last_Fc > PIBaseline(net, DT).bias + 5).all()  # warm coolant: the loops opened the valves
+    with pytest.raises(DataError, match="needs an IdaesPlant built with pi"):
+        FlowsheetPIPolicy(IdaesPlant(net))
 
 
 def test_idaes_plant_bad_input_and_failure_named_with_scenario_and_step():

@@ -7,8 +7,10 @@ is a dynamic IDAES ``CSTR`` (van de Vusse property and reaction packages of :mod
 jacket to reactor, Chen et al. 1995 ``kw A_R``), trains run in series and a ``Mixer`` collects the
 product.  Offline reactors are left out and their train bypasses them, their contents held, as in
 :class:`.plant.CSTRNetwork`.  Time is one sample interval, discretized by Radau collocation
-(Pyomo.DAE); the inputs are held over it (zero-order hold).  :class:`IdaesPlant` wraps the
-flowsheet with ``CSTRNetwork.step``'s signature (plant units: L, h, mol/L, degC)::
+(Pyomo.DAE); the inputs are held over it (zero-order hold).  Optionally the PI loops run inside the
+flowsheet as IDAES ``PIDController`` blocks (``pi=PIBaseline(...)``, policy :class:`FlowsheetPIPolicy`).
+:class:`IdaesPlant` wraps the flowsheet with ``CSTRNetwork.step``'s signature (plant units: L, h,
+mol/L, degC)::
 
     >>> from flowsheets.cstr_network.plant import CSTRNetwork, Disturbance
     >>> net = CSTRNetwork(1, 2)
@@ -29,6 +31,8 @@ import pyomo.dae as dae
 import pyomo.environ as pyo
 from idaes.core import FlowsheetBlock
 from idaes.core.util.model_statistics import degrees_of_freedom
+from idaes.models.control.controller import (ControllerAntiwindupType, ControllerMVBoundType, ControllerType,
+                                             PIDController)
 from idaes.models.unit_models import CSTR, Heater, Mixer, MomentumMixingType, Separator
 from idaes.models.unit_models.separator import SplittingType
 from pyomo.core.expr.visitor import identify_variables
@@ -38,6 +42,7 @@ from pyomo.util.calc_var_value import calculate_variable_from_constraint
 from idaes_ml.errors import DataError, SolveFailedError
 from idaes_ml.solvers.persistent import PersistentIpopt
 
+from .control import PIBaseline
 from .plant import CSTRNetwork, Disturbance
 from .properties import CoolantParameterBlock, VanDeVusseParameterBlock, to_si
 from .reactions import VanDeVusseReactionParameterBlock
@@ -45,7 +50,7 @@ from .reactions import VanDeVusseReactionParameterBlock
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-__all__ = ["build_flowsheet", "IdaesPlant"]
+__all__ = ["build_flowsheet", "IdaesPlant", "FlowsheetPIPolicy"]
 
 u = pyo.units
 KELVIN = 273.15
@@ -62,11 +67,14 @@ def _chain(net: CSTRNetwork, online: np.ndarray) -> dict[int, list[int]]:
 
 
 def build_flowsheet(net: CSTRNetwork, offline: frozenset = frozenset(), dt: float = 1 / 120, nfe: int = 4,
-                    ncp: int = 3) -> pyo.ConcreteModel:
+                    ncp: int = 3, pi: PIBaseline | None = None) -> pyo.ConcreteModel:
     """Dynamic IDAES flowsheet of ``net`` over ``dt`` hours with reactors ``offline`` left out (inputs free).
 
     Units: ``m.fs.split`` (Separator), ``m.fs.reactor[r]`` (CSTR), ``m.fs.jacket[r]`` (Heater),
     ``m.fs.product`` (Mixer); volumes fixed, initial conditions and inputs left to :class:`IdaesPlant`.
+    With ``pi`` (its setpoints, gains and coolant bias), ``m.fs.pi[r]`` are IDAES ``PIDController``
+    blocks (continuous PI, smooth bounds [0, Fc_max], conditional integration) moving each jacket's
+    coolant flow inside the flowsheet.
     """
     p = net.params
     online = net.online(Disturbance(offline=offline))
@@ -96,6 +104,8 @@ def build_flowsheet(net: CSTRNetwork, offline: frozenset = frozenset(), dt: floa
     def jacket_duty(fs, t, r):
         return fs.jacket[r].control_volume.heat[t] == -fs.reactor[r].control_volume.heat[t]
 
+    if pi is not None:
+        _add_pi(m, rs)
     arcs = {}
     for j, chain in trains.items():
         src = getattr(m.fs.split, names[j])
@@ -107,6 +117,8 @@ def build_flowsheet(net: CSTRNetwork, offline: frozenset = frozenset(), dt: floa
         m.fs.add_component(name, Arc(source=a, destination=b))
     pyo.TransformationFactory("network.expand_arcs").apply_to(m)
     pyo.TransformationFactory("dae.collocation").apply_to(m.fs, wrt=m.fs.time, nfe=nfe, ncp=ncp, scheme="LAGRANGE-RADAU")
+    if pi is not None:
+        _tune_pi(m, net, pi)
     t0 = m.fs.time.first()
     m.fs.product.outlet.pressure.fix(P_FEED)
     m.fs.split.inlet.pressure.fix(P_FEED)
@@ -148,6 +160,28 @@ def propagate_explicit(m: pyo.ConcreteModel, known: set | None = None, sweeps: i
     return done
 
 
+def _add_pi(m: pyo.ConcreteModel, rs: list[int]) -> None:
+    """PI temperature -> coolant loops as IDAES PIDControllers (before discretization)."""
+    kind = {"controller_type": ControllerType.PI, "mv_bound_type": ControllerMVBoundType.SMOOTH_BOUND,
+            "antiwindup_type": ControllerAntiwindupType.CONDITIONAL_INTEGRATION}
+    loops = {r: {"process_var": m.fs.reactor[r].control_volume.properties_out[:].temperature,
+                 "manipulated_var": m.fs.jacket[r].control_volume.properties_in[:].flow_mass, **kind} for r in rs}
+    m.fs.pi = PIDController(rs, initialize=loops)
+
+
+def _tune_pi(m: pyo.ConcreteModel, net: CSTRNetwork, pi: PIBaseline) -> None:
+    """Setpoints, gains, bias and bounds of the PIDControllers at every (discretized) time point."""
+    kc = pi.Kc * KG_H  # (kg/h)/K -> (kg/s)/K
+    for r, c in m.fs.pi.items():
+        c.mv_lb.set_value(0.0)
+        c.mv_ub.set_value(net.limits.Fc_max * KG_H)
+        c.smooth_eps.set_value(1e-3 * KG_H)
+        c.setpoint.fix(float(pi.T_sp[r]) + KELVIN)
+        c.gain_p.fix(-kc)  # error = setpoint - T: a hot reactor opens the coolant
+        c.gain_i.fix(-kc / to_si(pi.tau_i, u.h, u.s))
+        c.mv_ref.fix(float(pi.bias[r]) * KG_H)
+
+
 class IdaesPlant:
     """The IDAES flowsheet as a plant: ``step(X, F_train, Fc, d, dt)`` like :meth:`CSTRNetwork.step`.
 
@@ -157,8 +191,10 @@ class IdaesPlant:
     report) start each step where the last one ended.  Bookkeeping stays with ``net``.
     """
 
-    def __init__(self, net: CSTRNetwork, nfe: int = 4, ncp: int = 3, solver_options: dict | None = None) -> None:
-        self.net, self.nfe, self.ncp = net, int(nfe), int(ncp)
+    def __init__(self, net: CSTRNetwork, nfe: int = 4, ncp: int = 3, solver_options: dict | None = None,
+                 pi: PIBaseline | None = None) -> None:
+        self.net, self.nfe, self.ncp, self.pi = net, int(nfe), int(ncp), pi
+        self.last_Fc: np.ndarray | None = None
         self.solver_options = {"tol": 1e-8, "constr_viol_tol": 1e-9, "acceptable_iter": 0, "max_iter": 200, **(solver_options or {})}
         self.models: dict[tuple[frozenset, float], pyo.ConcreteModel] = {}
         self.solvers: dict[pyo.ConcreteModel, PersistentIpopt] = {}
@@ -168,7 +204,7 @@ class IdaesPlant:
         """The flowsheet for reactors ``offline`` and sample time ``dt`` (built once, with its inputs fixed)."""
         key = (offline, round(float(dt), 12))
         if key not in self.models:
-            m = build_flowsheet(self.net, offline, dt, self.nfe, self.ncp)
+            m = build_flowsheet(self.net, offline, dt, self.nfe, self.ncp, self.pi)
             self._fix_inputs(m, self.net.nominal_flows(), np.full(self.net.n, 31.0), Disturbance(offline=offline))
             self._set_initial(m, self.net.initial_state())
             dof = degrees_of_freedom(m)
@@ -190,7 +226,11 @@ class IdaesPlant:
             for j in range(1, len(F)):
                 fs.split.split_fraction[t, f"train{j}"].fix(float(frac[j]))
             for r in fs.jacket:
-                fs.jacket[r].inlet.flow_mass[t].fix(float(Fc[r]) * KG_H)
+                flow = fs.jacket[r].inlet.flow_mass[t]
+                if t == fs.time.first() or not hasattr(fs, "pi"):
+                    flow.fix(float(Fc[r]) * KG_H)
+                else:  # the in-flowsheet PI moves it
+                    flow.unfix()
                 fs.jacket[r].inlet.temperature[t].fix(d.Tc_in + KELVIN)
 
     def _set_initial(self, m: pyo.ConcreteModel, X: np.ndarray) -> None:
@@ -260,6 +300,9 @@ class IdaesPlant:
             raise SolveFailedError(f"IDAES plant step {self.steps} failed: {status}", status=status)
         out = X.copy()  # offline reactors: contents held
         end = m.fs.time.last()
+        self.last_Fc = Fc.copy()
+        for r in m.fs.jacket:  # with in-flowsheet PI: the coolant flow it reached
+            self.last_Fc[r] = pyo.value(m.fs.jacket[r].inlet.flow_mass[end]) / KG_H
         for r in np.flatnonzero(online):
             state = m.fs.reactor[r].control_volume.properties_out[end]
             out[r] = [pyo.value(state.conc_mol_comp["A"]) / MOL_L, pyo.value(state.conc_mol_comp["B"]) / MOL_L,
@@ -278,3 +321,18 @@ class IdaesPlant:
         if name == "net":
             raise AttributeError(name)
         return getattr(self.net, name)
+
+
+class FlowsheetPIPolicy:
+    """Policy for an :class:`IdaesPlant` built with ``pi``: the PI's fixed split of the supply, and as the
+    coolant flows the values its PIDControllers reached at the end of the last interval (bias at first)."""
+
+    def __init__(self, plant: IdaesPlant) -> None:
+        if plant.pi is None:
+            raise DataError("FlowsheetPIPolicy needs an IdaesPlant built with pi=PIBaseline(...)")
+        self.plant = plant
+
+    def __call__(self, k: int, X: np.ndarray, d: Disturbance) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Train flows and initial coolant flows of the next interval."""
+        pi, last = self.plant.pi, self.plant.last_Fc
+        return pi.split * self.plant.net.supply(d), (pi.bias if last is None else last).copy(), {"fallback": False}
