@@ -92,7 +92,7 @@ def documented_exports(package: str) -> list[str]:
     return [n for n in getattr(mod, "__all__", ()) if n in vars(mod)]
 
 
-def write_api_pages(outdir: Path = DOCS / "api") -> list[str]:
+def write_api_pages(outdir: Path = DOCS / "api") -> None:
     """Write ``<outdir>/<module>.rst`` for every public module (unchanged files are not touched)."""
     modules = public_modules()
     for name in modules:
@@ -100,7 +100,6 @@ def write_api_pages(outdir: Path = DOCS / "api") -> list[str]:
     for stale in outdir.glob("idaes_ml*.rst"):
         if stale.stem not in modules:
             stale.unlink()
-    return modules
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -109,7 +108,7 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
-# ---------------------------------------------------------------- benchmarks page
+# ---------------------------------------------------------------- benchmark pages
 
 
 def _fmt(value: object) -> str:
@@ -167,7 +166,7 @@ def _flatten(record: dict, prefix: str = "", depth: int = 2) -> list[tuple[str, 
 def _record_tables(record: dict) -> list[str]:
     """Lists of flat records (one row per entry) anywhere in the top two levels."""
     tables = []
-    candidates = [(k, v) for k, v in record.items()]
+    candidates = list(record.items())
     candidates += [(f"{k}.{k2}", v2) for k, v in record.items() if isinstance(v, dict) for k2, v2 in v.items()]
     for key, value in candidates:
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
@@ -223,7 +222,7 @@ def write_benchmark_pages(outdir: Path = DOCS / "benchmarks") -> None:
 
     def owner(png: Path) -> Path:
         # the record whose name shares the longest prefix with the figure's
-        return max(records, key=lambda r: (_common_prefix(r.stem, png.stem), -len(r.stem)))
+        return max(records, key=lambda r: (len(os.path.commonprefix([r.stem, png.stem])), -len(r.stem)))
 
     tables = []
     for name, fn in readme_tables.TABLES.items():
@@ -232,7 +231,8 @@ def write_benchmark_pages(outdir: Path = DOCS / "benchmarks") -> None:
         except (OSError, LookupError, ValueError) as exc:
             from sphinx.util import logging
 
-            logging.getLogger(__name__).warning(f"README table {name!r} cannot be generated from {RESULTS}: {type(exc).__name__}: {exc}")
+            logging.getLogger(__name__).warning(
+                f"README table {name!r} cannot be generated from {RESULTS}: {type(exc).__name__}: {exc}")
             body = f"*Not generated: {type(exc).__name__}.*\n"
         tables += [f"``{name}``: {fn.__doc__}", "", body, ""]
     _write_if_changed(outdir / "readme_tables.inc", "\n".join(tables))
@@ -246,15 +246,6 @@ def write_benchmark_pages(outdir: Path = DOCS / "benchmarks") -> None:
     for stale in outdir.glob("results_*.rst"):
         if stale.stem.removeprefix("results_") not in families:
             stale.unlink()
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 # ---------------------------------------------------------------- command line
