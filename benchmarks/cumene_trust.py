@@ -19,11 +19,15 @@ on the ground-truth table, then:
 Writes ``results/cumene_trust.json`` (keys ``heldout_r2``, ``heldout_solved``,
 ``random_start_convergence``, ``balance_max_rel``, ``optimum`` are the contract),
 ``results/cumene_trust_parity.png`` and ``results/cumene_trust_balance.png``.
+``--parts`` runs some parts only (each writes ``results/cumene_trust_<part>.json``; the
+parts can run in separate processes, the networks are the same for the same seed), and
+the merged record is written once every part's file is there.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 
 import numpy as np
@@ -32,18 +36,22 @@ import pandas as pd
 from _common import RESULTS, Timer, write_result
 from cumene_eo import ground_truth_at, ground_truth_optimum
 
-from idaes_ml.io import read_table
+from idaes_ml.errors import SolveFailedError
+from idaes_ml.io import read_table, write_json
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.plotting import balance_closure_plot, parity_plot
 from idaes_ml.refinement import refine_optimum
 
 from flowsheets.cumene.data import optimal, solve_point
 from flowsheets.cumene.eo_study import heldout_accuracy, nominal_ml_model, optimize, random_tear_robustness
-from flowsheets.cumene.flowsheet import NOMINAL
-from flowsheets.cumene.ml import train_networks
+from flowsheets.cumene.flowsheet import CONDITION_BOUNDS, NOMINAL
+from flowsheets.cumene.economics import DECISIONS
+from flowsheets.cumene.ml import correct_networks, train_networks
 from flowsheets.cumene.ml_flowsheet import export_networks
+from flowsheets.cumene.properties import relax_derived_bounds
 from flowsheets.cumene.study import convergence_study, finetune_networks, split_rows, truth_kpis
 
+PARTS = ("torch", "eo", "optimum")
 KPI_KEYS = {"cumene_flow": "cumene_flow", "purity": "cumene_purity", "benzene_recycle": "benzene_recycle",
             "dipb_return": "trans_return"}
 
@@ -107,13 +115,16 @@ def trusted_optimum(train: pd.DataFrame, args) -> dict:
     with Timer() as t_gt:
         gt = ground_truth_optimum()
 
-    def ml_optimum(models):
+    def ml_optimum(models, bounds):
         with tempfile.TemporaryDirectory() as d:
             export_networks(models, d)
             m, state, nom = nominal_ml_model(models, d, relax_bounds=True)
-            if nom["status"] != "optimal":
-                return f"nominal {nom['status']}", {}, float("nan")
-            opt = optimize(m, state)
+            if nom["status"] != "optimal":  # the bounded model's nominal solution as the start instead
+                m, state, nom = nominal_ml_model(models, d)
+                if nom["status"] != "optimal":
+                    return f"nominal {nom['status']}", {}, float("nan")
+                relax_derived_bounds(m)
+            opt = optimize(m, state, bounds)
         return opt["status"], opt["decisions"], opt["profit"]
 
     def truth_at(decisions):
@@ -121,8 +132,15 @@ def trusted_optimum(train: pd.DataFrame, args) -> dict:
         at = ground_truth_at(decisions)
         return at["status"], at["profit"], pd.DataFrame([row])
 
+    failure = None
+    with Timer() as t_train:
+        models = fit(args)(train)
     with Timer() as t_loop:
-        res = refine_optimum(fit(args), ml_optimum, truth_at, train, rtol=args.rtol, max_iter=args.max_refine)
+        try:
+            res = refine_optimum(models, ml_optimum, truth_at, correct_networks,
+                                 {k: CONDITION_BOUNDS[k] for k in DECISIONS}, rtol=args.rtol, max_iter=args.max_refine)
+        except SolveFailedError as exc:  # recorded with the steps that were taken
+            res, failure = exc.result, str(exc)
     last = res.final
     gt_opt = gt["resimulated"]["profit"]
     return {
@@ -134,9 +152,12 @@ def trusted_optimum(train: pd.DataFrame, args) -> dict:
         "prediction_gap": last.gap,
         "optimality_gap": (gt_opt - last.truth) / abs(gt_opt),
         "converged": res.converged,
+        "failure": failure,
         "ml_decisions": last.decisions,
         "steps": [vars(s) for s in res.iterations],
-        "seconds": {"ground_truth_optimum": t_gt.seconds, "refinement": t_loop.seconds},
+        "uncorrected_networks_first_candidate": vars(res.iterations[0]) if res.iterations else None,
+        "method": "trust region around the candidate, networks corrected (zeroth order) at the truth of the centre",
+        "seconds": {"ground_truth_optimum": t_gt.seconds, "train": t_train.seconds, "refinement": t_loop.seconds},
     }
 
 
@@ -150,33 +171,46 @@ def main() -> None:
     ap.add_argument("--ft-lr", type=float, default=1e-4)
     ap.add_argument("--n-random", type=int, default=100)
     ap.add_argument("--rtol", type=float, default=0.01)
-    ap.add_argument("--max-refine", type=int, default=5)
+    ap.add_argument("--max-refine", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", nargs="+", default=["cumene_data", "cumene_data_extra"])
     ap.add_argument("--n-test", type=int, default=None, help="first N held-out points only (smoke runs)")
     ap.add_argument("--name", default="cumene_trust", help="result name (smoke runs: another name)")
+    ap.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     args = ap.parse_args()
     df = optimal(pd.concat([read_table(RESULTS / f"{name}.parquet") for name in args.data], ignore_index=True))
     train, test = split_rows(df, seed=args.seed)
     test = test.iloc[:args.n_test].reset_index(drop=True)
-    with Timer() as t_train:
-        models = fit(args)(train)
-    with Timer() as t_torch:
-        torch_res = torch_study(models, train, test, args)
-    with Timer() as t_eo:
-        eo = eo_heldout(models, test, args.n_random)
-    optimum = trusted_optimum(train, args)
-    write_result(args.name, {
-        "command": "nice .venv/bin/python benchmarks/cumene_trust.py",
-        "n_train": len(train), "n_test": len(test),
-        "networks": {"hidden": args.hidden, "epochs": args.epochs, "patience": args.patience, "lr": args.lr},
-        **{k: eo.pop(k) for k in ("heldout_r2", "heldout_solved", "random_start_convergence", "balance_max_rel")},
-        "optimum": optimum,
-        "eo_details": eo,
-        "torch_graph": torch_res,
-        "seconds": {"train": t_train.seconds, "torch_graph": t_torch.seconds, "eo": t_eo.seconds},
-    })
-
+    parts = {}
+    if "torch" in args.parts or "eo" in args.parts:
+        with Timer() as t_train:
+            models = fit(args)(train)
+        if "torch" in args.parts:
+            with Timer() as t:
+                parts["torch"] = {"torch_graph": torch_study(models, train, test, args), "seconds": t_train.seconds}
+            parts["torch"]["seconds"] += t.seconds
+        if "eo" in args.parts:
+            with Timer() as t:
+                parts["eo"] = {"eo": eo_heldout(models, test, args.n_random)}
+            parts["eo"]["seconds"] = t.seconds
+    if "optimum" in args.parts:
+        parts["optimum"] = {"optimum": trusted_optimum(train, args)}
+    for part, payload in parts.items():
+        write_json(payload, RESULTS / f"{args.name}_{part}.json")
+    files = {p: RESULTS / f"{args.name}_{p}.json" for p in PARTS}
+    if all(f.exists() for f in files.values()):
+        done = {p: json.loads(f.read_text()) for p, f in files.items()}
+        eo = done["eo"]["eo"]
+        write_result(args.name, {
+            "command": "nice .venv/bin/python benchmarks/cumene_trust.py",
+            "n_train": len(train), "n_test": len(test),
+            "networks": {"hidden": args.hidden, "epochs": args.epochs, "patience": args.patience, "lr": args.lr},
+            **{k: eo.pop(k) for k in ("heldout_r2", "heldout_solved", "random_start_convergence", "balance_max_rel")},
+            "optimum": done["optimum"]["optimum"],
+            "eo_details": eo,
+            "torch_graph": done["torch"]["torch_graph"],
+            "seconds": {p: d.get("seconds") for p, d in done.items()},
+        })
 
 if __name__ == "__main__":
     main()

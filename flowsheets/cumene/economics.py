@@ -76,10 +76,12 @@ def profit_expression(m: pyo.ConcreteModel) -> NumericExpression:
             - 3.6e-6 * (PRICES["heat"] * fs.H101.heat_duty[0] - PRICES["cooling"] * fs.H102.heat_duty[0]))
 
 
-def add_economics(m: pyo.ConcreteModel, free: bool = True) -> None:
+def add_economics(m: pyo.ConcreteModel, free: bool = True,
+                  bounds: dict[str, tuple[float, float]] | None = None) -> None:
     """Add ``m.profit`` (objective, maximized) and the purity constraint; free the decisions.
 
-    With ``free`` the first variable of each decision is unfixed within the sampled bounds,
+    With ``free`` the first variable of each decision is unfixed within the sampled bounds
+    (or within ``bounds``, e.g. a trust region, intersected with them),
     every copy is tied to it by an equality, the benzene-excess constraint is added and
     the bounds of the derived property variables are dropped
     (:func:`.properties.relax_derived_bounds`: without this Ipopt stalls at max_iter).
@@ -100,6 +102,8 @@ def add_economics(m: pyo.ConcreteModel, free: bool = True) -> None:
         if name not in DECISIONS:
             continue
         lo, hi = CONDITION_BOUNDS[name]
+        if bounds is not None and name in bounds:
+            lo, hi = max(lo, bounds[name][0]), min(hi, bounds[name][1])
         vs[0].unfix()
         vs[0].setlb(lo)
         vs[0].setub(hi)

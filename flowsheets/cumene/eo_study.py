@@ -104,11 +104,12 @@ def random_tear_robustness(m: pyo.ConcreteModel, state: dict, n: int, seed: int 
     return pd.DataFrame(rows)
 
 
-def optimize(m: pyo.ConcreteModel, state: dict | None = None) -> dict:
-    """Maximize profit (:mod:`.economics`) on ``m``; returns status, profit and decisions."""
+def optimize(m: pyo.ConcreteModel, state: dict | None = None,
+             bounds: dict[str, tuple[float, float]] | None = None) -> dict:
+    """Maximize profit (:mod:`.economics`) on ``m`` (decisions within ``bounds`` if given)."""
     if state is not None:
         from_json(m, sd=state, wts=StoreSpec.value())
-    add_economics(m)
+    add_economics(m, bounds=bounds)
     res = solve(m, square=False, options={"max_iter": 1000})
     return {"status": res["status"], "seconds": res["seconds"], "profit": pyo.value(m.profit_expr),
             "decisions": decisions_of(m), "kpis": kpis(stream_values(m))}

@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from idaes_ml.balances import BalanceHead
-from idaes_ml.cycles import FlowsheetGraph, Node, conserve_flows, network_node, splitter_node, unit_dataset
+from idaes_ml.cycles import FlowsheetGraph, Node, bias_correct, conserve_flows, network_node, splitter_node, unit_dataset
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.nn import MLPRegressor, ScaledNetwork
 
@@ -37,7 +37,7 @@ from flowsheets.cumene.units import EDGES, FEEDS, HEADS, SPLITTERS, STREAM_VARS,
 if TYPE_CHECKING:
     from idaes_ml.cycles import UnitData
 
-__all__ = ["UnitModel", "STREAM_SCALE", "stream_name", "train_networks", "single_unit_r2",
+__all__ = ["UnitModel", "STREAM_SCALE", "stream_name", "train_networks", "single_unit_r2", "correct_networks",
            "build_graph", "graph_data", "tear_truth", "standard_tear_guess", "random_tear_guesses", "predicted_kpis"]
 
 #: Flows that never exceed this (mol/s) are traces: no network input, predicted as constant.
@@ -104,6 +104,20 @@ def train_networks(df: pd.DataFrame, hidden: Sequence[int] = (32, 32), max_epoch
             net = reg.fit(d.X, d.Y).network_
         models[unit] = UnitModel(net, d.constants, d.passthrough, head)
     return models
+
+
+def correct_networks(models: dict[str, UnitModel], row: pd.DataFrame) -> dict[str, UnitModel]:
+    """Copies of ``models`` whose networks reproduce the ground-truth row ``row`` exactly
+    (zeroth-order correction, :func:`idaes_ml.cycles.bias_correct`); at that operating
+    point the corrected network flowsheet then has the truth as its solution."""
+    out = {}
+    for unit, um in models.items():
+        net = um.network
+        if net is not None:
+            spec = UNITS[unit]
+            net = bias_correct(net, row, unit, spec["inlets"], spec["outlets"], um.head)
+        out[unit] = UnitModel(net, dict(um.constants), dict(um.passthrough), um.head, um.splitter)
+    return out
 
 
 def _node(unit: str, um: UnitModel, domain_tolerance: float = 0.0, exact_mixers: bool = True) -> Node:

@@ -6,8 +6,8 @@ Wegstein, Newton, L-BFGS) -> fine-tuning through the unrolled solver (:func:`fin
 
 from idaes_ml.cycles.finetune import finetune, stream_spread, unrolled_loss
 from idaes_ml.cycles.graph import FlowsheetGraph, Node
-from idaes_ml.cycles.network_unit import UnitData, conserve_flows, flow_var, network_node, splitter_node, unit_dataset
+from idaes_ml.cycles.network_unit import UnitData, bias_correct, conserve_flows, flow_var, network_node, splitter_node, unit_dataset
 from idaes_ml.cycles.solvers import METHODS, SolveResult, residual, solve
 
-__all__ = ["FlowsheetGraph", "Node", "METHODS", "SolveResult", "UnitData", "conserve_flows", "finetune",
+__all__ = ["FlowsheetGraph", "Node", "METHODS", "SolveResult", "UnitData", "bias_correct", "conserve_flows", "finetune",
            "flow_var", "network_node", "residual", "solve", "splitter_node", "stream_spread", "unit_dataset", "unrolled_loss"]

@@ -17,6 +17,7 @@ parameters, every other variable passes through).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,8 @@ from idaes_ml.balances import BalanceHead, SplitHead, reaction_targets, split_ta
 from idaes_ml.cycles.graph import Node
 from idaes_ml.nn import ScaledNetwork
 
-__all__ = ["UnitData", "unit_dataset", "network_node", "conserve_flows", "splitter_node", "flow_var"]
+__all__ = ["UnitData", "unit_dataset", "network_node", "conserve_flows", "splitter_node", "flow_var",
+           "bias_correct"]
 
 
 def flow_var(component: str) -> str:
@@ -254,3 +256,28 @@ def splitter_node(name: str, inlets: dict[str, str], outlets: dict[str, str],
         return out
 
     return Node(name, dict(inlets), dict(outlets), forward, params)
+
+
+def bias_correct(net: ScaledNetwork, df: pd.DataFrame, unit: str, inlets: list[str], outlets: list[str],
+                 head: BalanceHead | None = None, param_prefix: str = "cond.") -> ScaledNetwork:
+    """A copy of ``net`` whose outputs match the table's first row exactly (zeroth-order correction).
+
+    The correction is a shift of the output offsets by the residual at that row, as in
+    trust-region methods that make a surrogate consistent with the truth at the current
+    point (Eason & Biegler 2016). Column names follow :func:`unit_dataset`.
+    """
+    row = df.iloc[:1]
+
+    def column(label: str) -> str:
+        port, _, tail = label.partition(".")
+        if port == "param":
+            return f"{param_prefix}{tail}"
+        return f"{unit}.{label}" if tail else f"{unit}.{port}"
+
+    X = pd.DataFrame({k: row[column(k)].to_numpy(float) for k in net.input_labels})
+    truth = _head_targets(row, unit, inlets, outlets, head) if head is not None else pd.DataFrame(index=[0])
+    head_labels = set(truth.columns)
+    Y = np.array([truth[k].iloc[0] if k in head_labels else float(row[column(k)].iloc[0]) for k in net.output_labels])
+    out = copy.deepcopy(net)
+    out.output_offset = out.output_offset + (Y - net.predict(X).to_numpy()[0])
+    return out
