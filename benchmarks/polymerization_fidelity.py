@@ -34,7 +34,7 @@ def main() -> dict:
         "kmc_validation": {k: kmc[k] for k in ("recipes", "median_rel_l2", "max_rel_l2", "median_kmc_noise_rel_l2",
                                                "median_rel_l2_above_noise", "max_rel_error_Mn", "max_rel_error_Mw",
                                                "max_abs_error_conversion")},
-        "identifiability": {k: ident[k] for k in ("mmd_noise_rel_l2", "T_identifiable_fraction",
+        "identifiability": {k: ident[k] for k in ("mmd_noise_rel_l2", "identifiable_fraction",
                                                   "median_se_box_fraction_mmd", "median_se_box_fraction_composite")},
         "inversion": {
             "n_targets": inv["n_targets"], "n_train": inv["n_train"],
