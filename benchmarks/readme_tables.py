@@ -138,6 +138,26 @@ def operability_p1(results: Path) -> str:
     return markdown(header, rows) + "\nCommands:\n" + "".join(f"* {c}\n" for c in commands)
 
 
+@table("pyrolysis_fidelity")
+def pyrolysis_fidelity(results: Path) -> str:
+    """Seed 003 on the high-fidelity particle: tar + char trajectory MSE of each closure, train and test."""
+    r = load(results, "pyrolysis_fidelity")
+    labels = {"baseline": "baseline (literature E_A)", "apriori": "a priori (per-sample fits → network)",
+              "aposteriori": "a posteriori (through the torch BDF2 solve)",
+              "lower_limit": "lower limit of the 0D form (per-sample fits)"}
+    rows = [[label, f"{r['train_mse'][key]:.2e}", f"{r[f'{key}_test_mse']:.2e}"] for key, label in labels.items()]
+    return markdown(["model", "train MSE", "test MSE"], rows)
+
+
+@table("pyrolysis_data_size")
+def pyrolysis_data_size(results: Path) -> str:
+    """Test MSE (mean ± std over random subsets, early stopping) per number of training trajectories."""
+    sizes = load(results, "pyrolysis_fidelity").get("data_size", {})
+    rows = [[n, *(f"{d[k][0]:.2e} ± {d[k][1]:.1e}" for k in ("apriori", "aposteriori")), d["subsets"]]
+            for n, d in sizes.items()]
+    return markdown(["trajectories", "a priori", "a posteriori", "subsets"], rows)
+
+
 @table("cumene_trust")
 def cumene_trust(results: Path) -> str:
     """Conservation-exact cumene networks: the issue's targets next to what was measured."""
