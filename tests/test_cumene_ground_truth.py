@@ -20,7 +20,15 @@ from flowsheets.cumene.solve import solve, solve_sequential
 from flowsheets.cumene.units import UNITS, atom_balance, column, kpis, stream_values
 from idaes_ml.io import read_table
 
-logging.getLogger("pyomo").setLevel(logging.ERROR)
+
+@pytest.fixture(autouse=True)
+def _quiet_pyomo():
+    """Pyomo's W1002 notes during these solves are noise; restored after each test."""
+    logger = logging.getLogger("pyomo")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)
 
 
 def _psat_bar(antoine, T):

@@ -70,7 +70,7 @@ class CrashingIpoptModel(PyomoModel):
     """The cubic model solved by the real Ipopt through a launcher that segfaults on one point."""
 
     def __init__(self, launcher: str) -> None:
-        super().__init__(_crash_builder, ["u0", "u1"], ["y0", "y1"])
+        super().__init__(_crash_builder, ["u0", "u1"], ["y0", "y1"], persistent=False)
         self.launcher = launcher
 
     def make_solver(self):

@@ -50,7 +50,7 @@ def test_optimum_matches_omlt_bigm_and_beats_sampling(tmp_path, maximize, tighte
 
     export_onnx(relu_net(3), tmp_path, "relu")
     net = load_network(tmp_path, "relu").to_scaled_network()
-    res = minimize_relu(net, "y1", maximize=maximize, time_limit=30, tighten=tighten)
+    res = minimize_relu(net, "y1", maximize=maximize, time_limit=300, tighten=tighten)
     assert res.status == "Optimal" and res.gap <= 1e-4
     assert net.predict(pd.DataFrame([res.inputs]))["y1"].iloc[0] == pytest.approx(res.objective, abs=1e-5)
     sampled = net.predict(pd.DataFrame(np.random.default_rng(0).uniform(0, 1, (5000, 3)), columns=LABELS))["y1"]
@@ -70,7 +70,7 @@ def test_optimum_matches_omlt_bigm_and_beats_sampling(tmp_path, maximize, tighte
 
 def test_stable_neurons_and_binaries_are_counted():
     net = relu_net(5)
-    res = minimize_relu(net, "y0", time_limit=30)
+    res = minimize_relu(net, "y0", time_limit=300)
     assert res.n_binary + res.n_stable <= 16 and res.bounds_time_s <= res.time_s
     assert res.bound <= res.objective + 1e-9
 

@@ -95,9 +95,9 @@ def test_two_environments_keep_their_own_solver(tmp_path, monkeypatch):
     shared = tmp_path / "idaes_bin" / "ipopt"
     assert shared.read_text() == dispatcher_text("ipopt") and str(tmp_path) not in shared.read_text()
     for env in ("A", "B"):
-        run = subprocess.run([str(shared), "--version"], capture_output=True, text=True,
+        run = subprocess.run([str(shared), "stub.nl", "-AMPL"], capture_output=True, text=True,
                              env={**os.environ, ENV_VAR: str(tmp_path / env / "bin")})
-        assert run.stdout.startswith(f"python of {env}: -m idaes_ml.solvers.ipopt_ampl --version")
+        assert run.stdout.startswith(f"python of {env}: -m idaes_ml.solvers.ipopt_ampl stub.nl -AMPL")
     run = subprocess.run([str(shared)], capture_output=True, text=True,
                          env={k: v for k, v in os.environ.items() if k != ENV_VAR})
     assert run.returncode == 127 and "run 'idaes-ml solvers --install'" in run.stderr
