@@ -35,13 +35,22 @@ def nominal_ml_model(models: dict[str, UnitModel], directory: str | Path, enforc
     """Network flowsheet initialized and solved at the nominal point, and its saved state.
 
     ``relax_bounds`` drops the bounds of the derived property variables of the mixers'
-    and heaters' state blocks (:func:`.properties.relax_derived_bounds`).
+    and heaters' state blocks (:func:`.properties.relax_derived_bounds`). With
+    ``enforce_bounds`` the tear guesses lie outside the networks' training boxes, so the
+    model without the network bounds is initialized and solved first and its solution
+    starts the bounded solve.
     """
     m = build_ml_flowsheet(models, directory, enforce_bounds)
     if relax_bounds:
         relax_derived_bounds(m)
     set_ml_conditions(m, NOMINAL)
-    initialize(m)
+    if enforce_bounds:
+        free, _, first = nominal_ml_model(models, directory, relax_bounds=relax_bounds)
+        if first["status"] != "optimal":
+            return m, to_json(m, return_dict=True, wts=StoreSpec.value()), first
+        from_json(m, sd=to_json(free, return_dict=True, wts=StoreSpec.value()), wts=StoreSpec.value())
+    else:
+        initialize(m)
     res = solve(m)
     return m, to_json(m, return_dict=True, wts=StoreSpec.value()), res
 
