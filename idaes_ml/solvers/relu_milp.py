@@ -203,7 +203,9 @@ def _highs(output: bool = False) -> highspy.Highs:
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", output)
-    h.setOptionValue("threads", 1)
+    # no "threads" option: HiGHS's scheduler is global per process, and a different thread
+    # count than the one another HiGHS user (e.g. Pyomo's appsi_highs) started it with makes
+    # every run() fail with status "Not Set"
     return h
 
 
