@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 
 import numpy as np
 import pandas as pd
@@ -20,15 +19,7 @@ from flowsheets.cumene.solve import solve, solve_sequential
 from flowsheets.cumene.units import UNITS, atom_balance, column, kpis, stream_values
 from idaes_ml.io import read_table
 
-
-@pytest.fixture(autouse=True)
-def _quiet_pyomo():
-    """Pyomo's W1002 notes during these solves are noise; restored after each test."""
-    logger = logging.getLogger("pyomo")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures("quiet_pyomo")
 
 
 def _psat_bar(antoine, T):
@@ -160,3 +151,4 @@ def test_profit_optimization_converges_and_survives_bounded_resimulation(nominal
     assert row["status"] == "optimal"
     assert pyo.value(profit_expression(warm_model(1)[0])) == pytest.approx(opt["profit"], rel=1e-3)
     solve_point(NOMINAL)  # leave the shared cached model at the nominal solution
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +25,7 @@ from flowsheets.cumene.units import EDGES, UNITS, column, edges, kpis, stream_va
 from idaes_ml.cycles import solve as cycle_solve
 
 
-@pytest.fixture(autouse=True)
-def _quiet_pyomo():
-    """Pyomo's W1002 notes during these solves are noise; restored after each test."""
-    logger = logging.getLogger("pyomo")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    yield
-    logger.setLevel(level)
-
-
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("quiet_pyomo")]
 
 
 @pytest.fixture(scope="module")
