@@ -1,7 +1,10 @@
 """ReLU networks as MILPs with tightened bounds (idaes_ml.solvers.relu_milp), checked against
-sampling, OMLT's big-M MILP through Pyomo, and the interval bounds they refine."""
+sampling, OMLT's big-M MILP through Pyomo, and the interval bounds they refine; the input-box
+branch and bound against HiGHS's MILP, and its ideal-formulation cuts against network points."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -12,7 +15,7 @@ from hypothesis import strategies as st
 
 from idaes_ml.errors import DataError
 from idaes_ml.nn import ScaledNetwork, export_onnx, load_network
-from idaes_ml.solvers.relu_milp import ReluNet, interval_bounds, minimize_relu, tighten_bounds
+from idaes_ml.solvers.relu_milp import ReluNet, _Layout, interval_bounds, minimize_relu, tighten_bounds
 
 LABELS = [f"u{i}" for i in range(3)]
 
@@ -41,8 +44,9 @@ def test_tightened_bounds_contain_every_sampled_preactivation(seed):
 
 
 @pytest.mark.parametrize("maximize", [False, True])
-@pytest.mark.parametrize("tighten", ["milp", "lp", "interval"])
-def test_optimum_matches_omlt_bigm_and_beats_sampling(tmp_path, maximize, tighten):
+@pytest.mark.parametrize(("algorithm", "tighten"),
+                         [("split", "lp"), ("split", "interval"), ("milp", "milp"), ("milp", "lp"), ("milp", "interval")])
+def test_optimum_matches_omlt_bigm_and_beats_sampling(tmp_path, maximize, algorithm, tighten):
     from idaes.core.surrogate.surrogate_block import SurrogateBlock
     from pyomo.contrib.appsi.solvers import Highs
 
@@ -50,8 +54,9 @@ def test_optimum_matches_omlt_bigm_and_beats_sampling(tmp_path, maximize, tighte
 
     export_onnx(relu_net(3), tmp_path, "relu")
     net = load_network(tmp_path, "relu").to_scaled_network()
-    res = minimize_relu(net, "y1", maximize=maximize, time_limit=300, tighten=tighten)
-    assert res.status == "Optimal" and res.gap <= 1e-4
+    res = minimize_relu(net, "y1", maximize=maximize, time_limit=300, tighten=tighten, algorithm=algorithm)
+    assert res.status == "Optimal" and res.gap <= 1e-4 and res.algorithm == algorithm
+    assert (res.n_boxes >= 1) == (algorithm == "split")
     assert net.predict(pd.DataFrame([res.inputs]))["y1"].iloc[0] == pytest.approx(res.objective, abs=1e-5)
     sampled = net.predict(pd.DataFrame(np.random.default_rng(0).uniform(0, 1, (5000, 3)), columns=LABELS))["y1"]
     sign = -1 if maximize else 1
@@ -75,12 +80,71 @@ def test_stable_neurons_and_binaries_are_counted():
     assert res.bound <= res.objective + 1e-9
 
 
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_ideal_cuts_hold_at_network_points_and_cut_off_the_lp_point(seed):
+    """Every inequality of the ideal formulation (all subsets, enumerated) holds at points of the
+    network; the separated ones are violated by the LP point they were separated from."""
+    import highspy
+
+    relu = ReluNet.from_scaled_network(relu_net(seed, (5, 5)))
+    layout = _Layout(relu, tighten_bounds(relu, "lp"), integer=False)
+    lp = layout.build()
+    lp.col_cost_ = np.random.default_rng(seed).normal(size=layout.n_cols)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    h.run()
+    sol = np.asarray(h.getSolution().col_value)
+    cuts = layout.ideal_cuts(sol)
+    for cols, vals, upper in cuts:
+        assert vals @ sol[cols] > upper + 1e-6
+    points = [layout.point(x) for x in np.random.default_rng(seed).uniform(relu.lower, relu.upper, (200, 3))]
+    for layer, d in enumerate(layout.d):
+        cols, lo, hi = layout.inputs[layer]
+        for k in np.flatnonzero(d >= 0):
+            w, b = relu.weights[layer][k], relu.biases[layer][k]
+            L, U = np.where(w >= 0, lo, hi), np.where(w >= 0, hi, lo)
+            for mask in itertools.product([False, True], repeat=len(w)):
+                inset = np.array(mask)
+                for p in points:
+                    a, dv, yv = p[cols], p[d[k]], p[layout.y[layer][k]]
+                    rhs = w[inset] @ (a[inset] - L[inset] * (1 - dv)) + (b + w[~inset] @ U[~inset]) * dv
+                    assert yv <= rhs + 1e-9
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+def test_split_matches_highs_milp_on_a_deeper_network(maximize):
+    net = relu_net(11, (6, 6, 6))
+    split = minimize_relu(net, "y0", maximize=maximize, time_limit=300, algorithm="split")
+    milp = minimize_relu(net, "y0", maximize=maximize, time_limit=300, algorithm="milp", tighten="lp")
+    assert split.status == milp.status == "Optimal"
+    assert split.objective == pytest.approx(milp.objective, abs=1e-5)
+    sign = -1 if maximize else 1
+    assert sign * split.bound <= sign * split.objective + 1e-9 and split.gap <= 1e-4
+    assert net.predict(pd.DataFrame([split.inputs]))["y0"].iloc[0] == pytest.approx(split.objective, abs=1e-5)
+
+
+def test_split_time_limit_reports_a_valid_bound():
+    net = relu_net(2, (24, 24))
+    res = minimize_relu(net, "y0", time_limit=0.5, algorithm="split", samples=200, starts=1)
+    exact = minimize_relu(net, "y0", time_limit=300, algorithm="split")
+    assert exact.status == "Optimal"
+    assert res.bound <= exact.objective + 1e-6 <= res.objective + 2e-6
+    if res.status != "Optimal":
+        assert res.status == "Time limit reached"
+
+
 def test_bad_requests():
     net = relu_net(1)
     with pytest.raises(DataError, match="not an output"):
         minimize_relu(net, "y9")
     with pytest.raises(DataError, match="method"):
         tighten_bounds(ReluNet.from_scaled_network(net), "sdp")
+    with pytest.raises(DataError, match="algorithm"):
+        minimize_relu(net, "y0", algorithm="simplex")
+    with pytest.raises(DataError, match="tighten"):
+        minimize_relu(net, "y0", tighten="sdp")
     tanh = ScaledNetwork.from_data(pd.DataFrame({"a": [0.0, 1.0]}), pd.DataFrame({"b": [0.0, 1.0]}), hidden=(4,))
     with pytest.raises(DataError, match="not a ReLU network"):
         ReluNet.from_scaled_network(tanh)
