@@ -116,3 +116,24 @@ def test_batched_p1_reaches_the_same_set_and_falls_back_when_it_fails():
     infeasible = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 2, progress=False, batch=True,
                              constraints=lambda inst: [inst.inputs[0] + inst.inputs[1] >= 25.0])
     assert infeasible.success_rate == 0.0 and len(infeasible.table) == 4
+
+
+def test_default_p1_batches_small_models_row_by_row(monkeypatch):
+    """The default (batch=None) is the row-batched solve for the shower (4 variables): same
+    numbers as batch=True, the same statuses and reached set as point by point, and identical
+    serially and with a client (each row is one NLP either way); above BATCH_MAX_VARIABLES
+    the default is the point-by-point solve."""
+    from idaes_ml.operability import inverse
+
+    default = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 4, progress=False)
+    batched = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 4, progress=False, batch=True)
+    single = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 4, progress=False, batch=False)
+    pd.testing.assert_frame_equal(default.table, batched.table)
+    assert list(default.table["status"]) == list(single.table["status"])
+    cols = ["Fc", "Fh", "F", "T", "distance"]
+    assert default.table[cols].to_numpy(float) == pytest.approx(single.table[cols].to_numpy(float), rel=1e-6, abs=1e-7)
+    dask = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 4, progress=False, client=1)
+    pd.testing.assert_frame_equal(default.table, dask.table)
+    monkeypatch.setattr(inverse, "BATCH_MAX_VARIABLES", 3)
+    large = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 4, progress=False)
+    pd.testing.assert_frame_equal(large.table, single.table)

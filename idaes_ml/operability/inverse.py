@@ -15,8 +15,9 @@ compiled once for Ipopt per job (serially: once for the whole grid; every row st
 from the model's initial point) and re-solved in-process with new targets
 (:class:`idaes_ml.solvers.persistent.PersistentIpopt`). Multistart (``starts=k``) adds
 ``k - 1`` Latin-hypercube starts in the AIS to the warm start, keeps the best converged
-solution and reports how many starts converged and agreed with it. ``batch=True`` solves
-the grid's points together, as one NLP of independent copies of the model.
+solution and reports how many starts converged and agreed with it. Batching (the default
+for small models, ``batch=True`` for any) solves each grid row's points together, as one
+NLP of independent copies of the model.
 
 **P2** keeps the feasible designs that meet a performance requirement and picks the one
 minimizing a process-intensification metric; any number of metrics reuse the same P1 run.
@@ -27,7 +28,7 @@ solution) is solved through its equivalence with P1 followed by P2 (Carrasco & L
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,7 +93,7 @@ class _P1Job:
     disturbance: np.ndarray
     start: np.ndarray | None  # None: warm start from the neighbour; else this input point
     persistent: bool
-    batch: bool = False
+    batch: bool | None = False  # None: batch if the model is small (_p1_batch_job)
 
 
 def _move_to_start(opt: Any, m: pyo.ConcreteModel, inputs: list, start: np.ndarray,
@@ -170,32 +171,44 @@ def _p1_job(job: _P1Job) -> list[list]:
     return out
 
 
-def _p1_batch_job(job: _P1Job) -> list[list]:
-    """Every point of the job in one Ipopt solve of independent copies of the model
+#: ``batch=None`` batches P1 when the compiled model has at most this many free variables
+#: (measured: the shower's 4 pay, about 1/7 of the CPU time; DMA-MR's collocation model,
+#: about 1000, costs several times more).
+BATCH_MAX_VARIABLES = 50
+
+
+def _p1_batch_job(job: _P1Job, auto: bool = False) -> list[list]:
+    """Each grid row of the job in one Ipopt solve of independent copies of the model
     (:meth:`~idaes_ml.solvers.persistent.PersistentIpopt.solve_batch`), all from the model's
-    initial point; without a persistent solver, or when that solve does not converge, the
-    points are solved one by one (:func:`_p1_job`)."""
+    initial point; a row whose solve does not converge is solved point by point
+    (:func:`_p1_job`), as is the whole job without a persistent solver or, when ``auto``,
+    for a model with more than :data:`BATCH_MAX_VARIABLES` free variables."""
     inst = _p1_instance(job)
     m = inst.model
     opt = job.model.repeated_solver(m, job.persistent)
-    points = [(t, s) for targets, scales in job.rows for t, s in zip(targets, scales)]
-    if not hasattr(opt, "solve_batch"):
+    if not hasattr(opt, "solve_batch") or (auto and opt.n_variables > BATCH_MAX_VARIABLES):
         return _p1_job(job)
     p = range(len(inst.outputs))
-    values = [ComponentMap([*((m._p1_target[j], float(t[j])) for j in p), *((m._p1_scale[j], float(s[j])) for j in p)])
-              for t, s in points]
-    if not pyo.check_optimal_termination(opt.solve_batch(values)):
-        return _p1_job(job)
+    initial = snapshot_values(m)
     out = []
-    for k, (t, s) in enumerate(points):
-        opt.load_vars(k)
-        _set_target(m, t, s)
-        out.append(_row(inst, t))
+    for targets, scales in job.rows:
+        restore_values(m, initial)
+        values = [ComponentMap([*((m._p1_target[j], float(t[j])) for j in p),
+                                *((m._p1_scale[j], float(s[j])) for j in p)]) for t, s in zip(targets, scales)]
+        if not pyo.check_optimal_termination(opt.solve_batch(values)):
+            out += _p1_job(replace(job, rows=[(targets, scales)]))
+            continue
+        for k, (t, s) in enumerate(zip(targets, scales)):
+            opt.load_vars(k)
+            _set_target(m, t, s)
+            out.append(_row(inst, t))
     return out
 
 
 def _run_p1(job: _P1Job) -> list[list]:
-    return _p1_batch_job(job) if job.batch and job.start is None else _p1_job(job)
+    if job.start is not None or job.batch is False:
+        return _p1_job(job)
+    return _p1_batch_job(job, auto=job.batch is None)
 
 
 def _best_start(candidates: list[list], rtol: float, atol: float) -> list:
@@ -213,7 +226,7 @@ def _best_start(candidates: list[list], rtol: float, atol: float) -> list:
 def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: int | list[int],
                 constraints: Callable | None = None, disturbance: ArrayLike | None = None,
                 client: ClientSpec = None, progress: bool = True, starts: int = 1, seed: int = 0,
-                persistent: bool = True, agree_rtol: float = 1e-4, batch: bool = False) -> InverseResult:
+                persistent: bool = True, agree_rtol: float = 1e-4, batch: bool | None = None) -> InverseResult:
     """P1 over a ``resolution`` grid of the DOS, row by row (Dask-able: with a ``client`` one job per row and start).
 
     ``constraints(instance)`` may return extra Pyomo relations on ``instance.inputs`` /
@@ -225,11 +238,14 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
     ``agree_rtol`` (relative, plus 1e-6 absolute) of the best distance, ``start_status``
     lists every start's status. ``persistent`` solves with Ipopt compiled once per job
     (:class:`idaes_ml.solvers.persistent.PersistentIpopt`); ``False`` sends every solve
-    through ``SolverFactory``. ``batch`` solves the points of a job (serially: the whole grid;
-    with a ``client``: a row) as one NLP of independent copies of the model, each started
-    from the model's initial point instead of a neighbour's solution; if that solve fails,
-    point by point. It pays for small models (the shower's 10 x 10 grid: about 1/7 of the CPU
-    time) and costs for large ones (DMA-MR's collocation model, 5 x 5: about 9 times more).
+    through ``SolverFactory``. ``batch=True`` solves each row of the DOS grid (serially or
+    with a ``client`` alike, so both give the same numbers) as one NLP of independent copies
+    of the model, each started from the model's initial point instead of a neighbour's
+    solution; a row whose solve fails, point by point. It pays for small models (the
+    shower's 10 x 10 grid: about 1/7 of the CPU time) and costs for large ones (DMA-MR's
+    collocation model, 5 x 5: about 9 times more). ``batch=None`` (the default) batches the
+    single-start jobs when the compiled model has at most :data:`BATCH_MAX_VARIABLES` free
+    variables; ``batch=False`` never batches.
     """
     pm = model.as_pyomo()
     ais.check_labels(pm.input_labels)

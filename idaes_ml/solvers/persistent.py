@@ -331,6 +331,11 @@ class PersistentIpopt:
         return results
 
     @property
+    def n_variables(self) -> int:
+        """Free variables of the compiled instance (0 before :meth:`set_instance`)."""
+        return 0 if self._compiled is None else len(self._compiled.free)
+
+    @property
     def has_solution(self) -> bool:
         """Whether the last solve left a point to load (as Pyomo's results would hold one)."""
         return self._compiled is not None and self._compiled.x is not None
