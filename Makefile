@@ -2,7 +2,8 @@
 #   make demo   -> set up .venv (solvers included) and run the end-to-end demo
 #   make test   -> set up .venv and run the whole test suite (slow tests included)
 #   make docs   -> set up .venv, install the [docs] extra, build the site (examples executed)
-#                  into docs/_build/html; warnings are errors
+#                  into docs/_build/html; warnings are errors (the [test] extra includes the
+#                  docs requirements, so make test builds the docs too, see docs-fast)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -25,7 +26,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/idaes-ml demo
+	$(PY) -m flowsheets.flash_demo
 
 test: setup
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --durations=15
@@ -40,7 +41,8 @@ $(DOCS_STAMP): $(STAMP)
 docs: $(DOCS_STAMP)
 	OMP_NUM_THREADS=1 $(VENV)/bin/sphinx-build -b html -W --keep-going docs docs/_build/html
 
-# every page, executing only the examples that take seconds (the others are shown unexecuted)
+# every page, executing every example but LONG_EXAMPLES (docs/_ext/idaes_ml_docs.py; shown unexecuted);
+# make test runs the same build as tests/test_docs.py::test_docs_fast_build
 docs-fast: $(DOCS_STAMP)
 	IDAES_ML_DOCS_QUICK=1 OMP_NUM_THREADS=1 $(VENV)/bin/sphinx-build -b html -W --keep-going docs docs/_build/html
 

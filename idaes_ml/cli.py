@@ -1,14 +1,16 @@
-"""The ``idaes-ml`` command: ``train``, ``export``, ``solvers``, ``demo``, ``invert``.
+"""The ``idaes-ml`` command: ``train``, ``export``, ``solvers``, ``invert``.
 
     idaes-ml solvers                      # which Ipopt/CBC/HiGHS were found, installing the Ipopt bridge
     idaes-ml train data.csv --inputs T,P --outputs h --out nets --name unit
     idaes-ml export nets/unit.pt --out nets --name unit
-    idaes-ml demo                         # the end-to-end job of ``make demo``
-    idaes-ml invert --target target.csv   # polymerization recipe inversion
+    idaes-ml invert --model nets/unit --target target.csv   # inputs that reach target outputs
 
 Bad input (a missing or unreadable file, bad options, NaN data, a file that is not a
-checkpoint) ends with one ``error: ...`` line on stderr and exit code 2, never a
-traceback. Pyomo/IDAES log messages go to stderr, so stdout carries only results.
+checkpoint, a target column that is not an output of the model) ends with one
+``error: ...`` line on stderr and exit code 2, never a traceback. Pyomo/IDAES log
+messages go to stderr, so stdout carries only results. The case studies have their own
+commands (``python -m flowsheets.flash_demo``, ``python -m flowsheets.polymerization``):
+the library never imports them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from idaes_ml.errors import IdaesMLError, MetadataError
+from idaes_ml.errors import DataError, IdaesMLError, MetadataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +87,14 @@ def read_input_table(path: str | Path) -> pd.DataFrame:
 
 @contextmanager
 def logs_to_stderr(names: tuple[str, ...] = ("pyomo", "idaes")) -> Iterator[None]:
-    """Send these loggers' messages (Pyomo's W1002 warnings, IDAES notes) to stderr, not stdout."""
+    """Send these loggers' messages (Pyomo's W1002 warnings, IDAES notes) to stderr, not stdout.
+
+    Pyomo and IDAES are imported first: each installs its stdout handler when imported, which
+    would otherwise come back beside ours when a command imports them lazily.
+    """
+    import idaes  # noqa: F401
+    import pyomo.environ  # noqa: F401
+
     saved = {}
     for name in names:
         logger = logging.getLogger(name)
@@ -157,10 +166,115 @@ def _solvers(args: argparse.Namespace) -> int:
     return cli_solvers(install=not args.no_install)
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from flowsheets.flash_demo.demo import run_demo
+def model_location(text: str) -> tuple[str, str]:
+    """An argparse type: ``DIR/NAME`` (or ``DIR/NAME.onnx``) of an exported network -> ``(DIR, NAME)``."""
+    path = Path(text)
+    name = path.name.removesuffix(".onnx")
+    if not name:
+        raise argparse.ArgumentTypeError(f"expected DIR/NAME of an exported network, got {text!r}")
+    return str(path.parent), name
 
-    return run_demo(Path(args.out), n_points=args.points, seed=args.seed)
+
+def _pairs(text: str, what: str) -> list[tuple[str, str]]:
+    pairs = [item.partition("=") for item in _labels(text)]
+    if not pairs or any(not k.strip() or not sep or not v.strip() for k, sep, v in pairs):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return [(k.strip(), v.strip()) for k, _, v in pairs]
+
+
+def named_values(text: str) -> dict[str, float]:
+    """An argparse type: ``LABEL=VALUE[,LABEL=VALUE...]`` -> dict of floats."""
+    what = "LABEL=VALUE[,LABEL=VALUE...] such as y1=0.1,y2=2"
+    try:
+        return {k: float(v) for k, v in _pairs(text, what)}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
+def named_bounds(text: str) -> dict[str, tuple[float, float]]:
+    """An argparse type: ``LABEL=LOW:HIGH[,...]`` with LOW < HIGH -> dict of (low, high)."""
+    what = "LABEL=LOW:HIGH[,LABEL=LOW:HIGH...] such as T=300:350"
+    out = {}
+    for k, v in _pairs(text, what):
+        lo, sep, hi = v.partition(":")
+        try:
+            out[k] = (float(lo), float(hi))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not sep or not out[k][0] < out[k][1]:
+            raise argparse.ArgumentTypeError(f"bounds of {k!r} need LOW < HIGH, got {v!r}")
+    return out
+
+
+def load_hook(spec: str):
+    """``module:function`` -> the function (a re-simulation hook); DataError if it cannot be imported.
+
+    The module is looked up as ``python -m`` would (the working directory first).
+    """
+    import importlib
+
+    module, _, attr = spec.partition(":")
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:  # as `python -m` would: modules beside you
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        fn = getattr(importlib.import_module(module), attr) if module and attr else None
+    except (ImportError, AttributeError) as exc:
+        raise DataError(f"--resimulate {spec}: {type(exc).__name__}: {exc}") from None
+    if not callable(fn):
+        raise DataError(f"--resimulate expects MODULE:FUNCTION naming a callable, got {spec!r}")
+    return fn
+
+
+def _invert(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from idaes_ml.inverse import NetworkRef, check_targets, invert_row
+    from idaes_ml.io import write_table
+
+    net = NetworkRef(*args.model)
+    net.surrogate()  # a missing or broken model is one error line, before anything else
+    bounds = {k: v for d in args.bounds or [] for k, v in d.items()}
+    targets = check_targets(net, read_input_table(args.target), args.outputs, args.sigma, bounds)
+    hook = load_hook(args.resimulate) if args.resimulate else None
+    target_path = Path(args.target)
+    out_dir = Path(args.out) if args.out else target_path.parent
+    rows = []
+    for i, t in targets.iterrows():
+        inv = invert_row(net, dict(t), row=i, sigma=args.sigma, input_bounds=bounds, n_starts=args.starts,
+                         seed=args.seed, ranges=not args.no_ranges, client=args.client, resimulate=hook)
+        rows.append(inv)
+        _print_inversion(inv)
+    stem = out_dir / target_path.stem
+    write_table(pd.DataFrame([r.record() for r in rows]), f"{stem}_inversion.csv")
+    write_table(pd.concat([r.starts.assign(row=r.row) for r in rows], ignore_index=True), f"{stem}_starts.csv")
+    ranges = [r.ranges.reset_index().assign(row=r.row) for r in rows if r.ranges is not None]
+    if ranges:
+        write_table(pd.concat(ranges, ignore_index=True), f"{stem}_ranges.csv")
+    failed = [r.row for r in rows if not r.ok]
+    print(f"saved {stem}_inversion.csv ({len(rows) - len(failed)} of {len(rows)} targets solved"
+          + (f"; failed rows {failed})" if failed else ")"))
+    return 1 if failed else 0
+
+
+def _print_inversion(inv) -> None:
+    if not inv.ok:
+        print(f"row {inv.row}: FAILED: {inv.status}")
+        return
+    state = "reachable" if inv.reachable else "NOT reachable: nearest achievable shown"
+    print(f"row {inv.row}: ok, misfit {inv.misfit:.3g}, p = {inv.p_value:.3g} ({state}; chi-square, "
+          f"{len(inv.target)} outputs); {inv.n_converged}/{inv.n_starts} starts converged, "
+          f"{inv.n_agreeing} at the best; {inv.seconds:.1f} s")
+    for k, v in inv.x.items():
+        rng = "" if inv.ranges is None else (f"  identifiable range [{inv.ranges.loc[k, 'low']:.4g}, "
+                                             f"{inv.ranges.loc[k, 'high']:.4g}]")
+        print(f"  {k} = {v:.6g}{rng}")
+    for k, t in inv.target.items():
+        sim = f", re-simulated {inv.resimulated[k]:.6g}" if k in inv.resimulated else ""
+        print(f"  {k}: target {t:.6g}, predicted {inv.y[k]:.6g}{sim}")
+    if inv.resimulated:
+        state = inv.resimulated["status"]
+        print(f"  re-simulation: misfit {inv.resimulated['misfit']:.3g}" if state == "ok"
+              else f"  re-simulation {state}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,23 +308,47 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--install", action="store_true", help="install (the default; kept for scripts)")
     s.set_defaults(func=_solvers)
 
-    d = sub.add_parser("demo", help="end-to-end demo: flowsheet data -> surrogate -> hybrid EO solve")
-    d.add_argument("--out", default="outputs/demo")
-    d.add_argument("--points", type=int, default=80)
-    d.add_argument("--seed", type=int, default=0)
-    d.set_defaults(func=_demo)
-
-    sub.add_parser("invert", help="polymerization recipe inversion (see idaes-ml invert -h)", add_help=False)
+    i = sub.add_parser(
+        "invert", help="find the inputs of an exported network that reach target outputs",
+        description="Invert an exported network row by row: for each row of the target table (columns = "
+                    "output labels) multistart Ipopt finds the inputs, within the training bounds of the "
+                    "metadata (or --bounds), that minimize sum_j ((y_j - target_j) / sigma_j)^2, then "
+                    "identifiability ranges: how far each input moves while the misfit stays within "
+                    "chi2_0.95(n_inputs) of the best. Writes <stem>_inversion.csv (one row per target, "
+                    "with its status), <stem>_starts.csv and <stem>_ranges.csv. Exit code 0: every "
+                    "target solved; 1: a target with no converged start; 2: bad input.")
+    i.add_argument("--model", type=model_location, required=True, metavar="DIR/NAME",
+                   help="the exported network: DIR/NAME.onnx and DIR/NAME_idaes_info.json")
+    i.add_argument("--target", required=True, help="CSV/parquet table, one target per row, columns = output labels")
+    i.add_argument("--outputs", type=_labels, default=None,
+                   help="comma-separated target columns to match (default: every column)")
+    i.add_argument("--sigma", type=named_values, default=None, metavar="Y=S[,...]",
+                   help="uncertainty of each targeted output (default: 1%% of its training standard deviation)")
+    i.add_argument("--bounds", type=named_bounds, action="append", metavar="X=LOW:HIGH[,...]",
+                   help="narrow the search box of inputs (default: the training bounds in the metadata)")
+    i.add_argument("--starts", type=positive_int, default=8, help="multistart points per target (default 8)")
+    i.add_argument("--seed", type=int, default=0, help="seed of the Latin-hypercube starts")
+    i.add_argument("--no-ranges", action="store_true", help="skip the identifiability ranges")
+    i.add_argument("--resimulate", default=None, metavar="MODULE:FUNCTION",
+                   help="check each answer with FUNCTION(inputs dict) -> outputs dict "
+                        "(e.g. the first-principles model)")
+    i.add_argument("--client", type=client_spec, default=None,
+                   help="idaes_ml.parallel.map client: 2 (local workers), local, or tcp://host:port")
+    i.add_argument("--out", default=None, help="output directory (default: beside the target file)")
+    i.set_defaults(func=_invert)
     return p
+
+
+#: Commands that moved to the case studies (the library does not import them).
+MOVED = {"demo": "python -m flowsheets.flash_demo (or make demo)"}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``idaes-ml`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] == "invert":  # its own parser, options passed through untouched
-        from flowsheets.polymerization.cli import invert_main
-
-        return invert_main(argv[1:])
+    if argv and argv[0] in MOVED:
+        print(f"error: `idaes-ml {argv[0]}` moved to the case studies: run {MOVED[argv[0]]}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     with logs_to_stderr():
         try:

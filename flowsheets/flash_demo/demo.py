@@ -1,4 +1,5 @@
-"""``idaes-ml demo``: first-principles data -> Flash network -> hybrid flowsheet solved with Ipopt.
+"""``python -m flowsheets.flash_demo`` (``make demo``): first-principles data -> Flash network ->
+hybrid flowsheet solved with Ipopt.
 
 Steps: solve the first-principles flowsheet at Latin-hypercube points, train an
 :class:`~idaes_ml.nn.MLPRegressor` of the Flash on 80 % of them (three seeds, the lowest

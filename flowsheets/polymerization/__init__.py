@@ -11,7 +11,7 @@
 * :mod:`~flowsheets.polymerization.direct_inverse` -- the seed's RF / NN inverse regression and tables;
 * :mod:`~flowsheets.polymerization.forward` -- forward network recipe -> (cBA, conversion, Mn, Mw, MMD PCA);
 * :mod:`~flowsheets.polymerization.eo_inverse` -- EO inversion, identifiability, re-simulation, design query;
-* :mod:`~flowsheets.polymerization.cli` -- ``idaes-ml invert --target FILE.csv``.
+* :mod:`~flowsheets.polymerization.cli` -- ``python -m flowsheets.polymerization --target FILE.csv``.
 """
 
 from __future__ import annotations

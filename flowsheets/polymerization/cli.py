@@ -1,6 +1,12 @@
-"""``idaes-ml invert --target FILE.csv``: recipe inversion of measured BA/AIBN polymer targets.
+"""``python -m flowsheets.polymerization --target FILE.csv``: recipe inversion of measured BA/AIBN polymer targets.
 
-    idaes-ml invert --target target.csv --model benchmarks/results/polymerization_models
+    python -m flowsheets.polymerization --target target.csv --model benchmarks/results/polymerization_models
+
+The case-study command over :mod:`flowsheets.polymerization.eo_inverse`: its targets are
+MMDs, turned into the forward network's outputs (PCA scores, log10 Mn/Mw) before the
+inversion, and every answer is re-simulated.  For targets given directly as network
+outputs, the generic ``idaes-ml invert --model DIR/NAME`` does the same on any exported
+network.
 
 Each row of the CSV needs ``MMD_1..MMD_100`` (dW/dlog10M on the fixed grid 10^2.5..10^7.5,
 normalized to unit area), ``cBA_time`` (mol/L), ``Mn`` and ``Mw`` (g/mol).  For every row
@@ -35,7 +41,9 @@ DEFAULT_MODEL_DIR = os.environ.get("IDAES_ML_POLYMER_MODEL", "benchmarks/results
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = OneLineParser(prog="idaes-ml invert", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m flowsheets.polymerization",
+                      description="Recipe inversion of measured BA/AIBN polymer targets (MMD, cBA(t), Mn, Mw) "
+                                  "through the forward network, with identifiability ranges and re-simulation.")
     ap.add_argument("--target", required=True, help="CSV/parquet with MMD_1..MMD_100, cBA_time, Mn, Mw")
     ap.add_argument("--model", default=DEFAULT_MODEL_DIR, help="forward-model directory (default %(default)s)")
     ap.add_argument("--name", default="ba_forward", help="forward-model name")
