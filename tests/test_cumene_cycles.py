@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from idaes_ml.cycles import (FlowsheetGraph, Node, conserve_flows, finetune, network_node, solve, stream_spread,
-                             unit_dataset, unrolled_loss)
+from idaes_ml.cycles import (FlowsheetGraph, Node, conserve_flows, finetune, implicit_loss, network_node, solve,
+                             stream_spread, unit_dataset, unrolled_loss)
 from idaes_ml.nn import ScaledNetwork
 
 VARS = ["a", "b"]
@@ -162,6 +162,68 @@ def test_unrolled_finetuning_reduces_loss():
                     learning_rate=0.05, progress=False)
     assert hist[-1] - floor < 0.05 * (before - floor)
     assert abs(gain.item() - 1.0) < 0.05
+
+
+def _learnable_gain_graph(gain0: float) -> tuple[FlowsheetGraph, torch.nn.Module]:
+    """The linear graph whose reactor conversion gain is a torch parameter."""
+    g = _linear_graph()
+    holder = torch.nn.Module()
+    holder.gain = torch.nn.Parameter(torch.tensor(gain0, dtype=torch.float64))
+    g.nodes["react"].forward = lambda i, p: {"out": torch.cat(
+        [0.4 * i["in"][:, :1], i["in"][:, 1:] + 0.6 * i["in"][:, :1] * holder.gain], dim=1)}
+    return g, holder
+
+
+def _truth(feed: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    x_true = torch.tensor(np.stack([_exact(f) for f in feed.numpy()]))
+    return x_true, {k: v.detach() for k, v in _linear_graph().evaluate(x_true, {"feed": feed}).items()}
+
+
+def test_implicit_loss_gradient_is_the_fixed_point_derivative():
+    """The implicit-function-theorem gradient equals central differences of the loss at
+    the re-converged fixed point (the loss of the solved flowsheet, no unrolling)."""
+    feed = torch.tensor([[1.0, 0.0], [2.0, 0.5]], dtype=torch.float64)
+    _, targets = _truth(feed)
+    one = torch.ones(2, dtype=torch.float64)
+    x0 = torch.zeros(2, 4, dtype=torch.float64)
+
+    def loss_at(gain: float, grad: bool = False):
+        g, holder = _learnable_gain_graph(gain)
+        loss, ok = implicit_loss(g, x0, {"feed": feed}, {}, targets, one)
+        assert bool(ok.all())
+        if grad:
+            loss.backward()
+            return loss.item(), float(holder.gain.grad)
+        return loss.item()
+
+    value, grad = loss_at(0.8, grad=True)
+    h = 1e-5
+    assert grad == pytest.approx((loss_at(0.8 + h) - loss_at(0.8 - h)) / (2 * h), rel=1e-5)
+    assert value > 0 and loss_at(1.0) < 1e-20
+
+
+def test_implicit_finetuning_recovers_the_gain():
+    feed = torch.tensor([[1.0, 0.0], [2.0, 0.5]], dtype=torch.float64)
+    _, targets = _truth(feed)
+    g, holder = _learnable_gain_graph(0.5)
+    x0 = torch.zeros(2, 4, dtype=torch.float64)
+    hist = finetune(g, [holder], lambda e: (x0, {"feed": feed}, {}, targets), epochs=120, learning_rate=0.05,
+                    progress=False, method="implicit")
+    assert hist[-1] < 1e-3 * hist[0]
+    assert abs(holder.gain.item() - 1.0) < 0.01
+    with pytest.raises(ValueError, match="unknown fine-tuning method"):
+        finetune(g, [holder], lambda e: (x0, {"feed": feed}, {}, targets), epochs=1, method="shooting")
+
+
+def test_implicit_loss_without_any_fixed_point_is_an_error():
+    """A gain that makes the recycle loop diverge: no row converges, a clear error."""
+    feed = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    _, targets = _truth(feed)
+    g = _linear_graph()
+    g.nodes["trans"].forward = lambda i, p: {"out": i["in"] * torch.tensor([1.0, float("nan")], dtype=torch.float64)}
+    with pytest.raises(RuntimeError, match="no fixed point converged"):
+        implicit_loss(g, torch.zeros(1, 4, dtype=torch.float64), {"feed": feed}, {}, targets,
+                      torch.ones(2, dtype=torch.float64), max_iter=5)
 
 
 def test_per_stream_scales():

@@ -84,7 +84,8 @@ def heldout_accuracy(m: pyo.ConcreteModel, state: dict, test: pd.DataFrame) -> p
     for _, r in tqdm(test.iterrows(), total=len(test), desc="held-out EO solves"):
         t0 = time.perf_counter()
         res = solve_from(m, state, _conditions(r), set_ml_conditions, NOMINAL)
-        row = {"status": res["status"], "seconds": time.perf_counter() - t0, "continuation": res["continuation"]}
+        row = {"status": res["status"], "seconds": time.perf_counter() - t0, "continuation": res["continuation"],
+               "strategy": res["strategy"]}
         row.update({f"balance.{k}": v for k, v in atom_balance(m).items()})
         row.update(kpis(stream_values(m)))
         if res["status"] != "optimal":
@@ -94,7 +95,10 @@ def heldout_accuracy(m: pyo.ConcreteModel, state: dict, test: pd.DataFrame) -> p
 
 
 def random_tear_robustness(m: pyo.ConcreteModel, state: dict, n: int, seed: int = 0, spread: float = 1.0) -> pd.DataFrame:
-    """EO solves at the nominal point from random tear-stream values (both ends of each tear)."""
+    """EO solves at the nominal point from random tear-stream values (both ends of each tear).
+
+    ``strategy`` per row: ``"direct"`` or ``"relaxed_restart"`` (:func:`.solve.solve`).
+    """
     rng = np.random.default_rng(seed)
     from_json(m, sd=state, wts=StoreSpec.value())
     ref = {p: {c: pyo.value(p.flow_mol_comp[0, c]) for c in COMPONENTS} | {"T": pyo.value(p.temperature[0])}
@@ -109,7 +113,7 @@ def random_tear_robustness(m: pyo.ConcreteModel, state: dict, n: int, seed: int 
                     p.flow_mol_comp[0, c].set_value(vals[c] * rng.uniform(0.0, 1.0 + spread))
                 p.temperature[0].set_value(vals["T"] + rng.uniform(-20, 20) * spread)
         res = solve(m)
-        rows.append({"status": res["status"], "seconds": res["seconds"]})
+        rows.append({"status": res["status"], "seconds": res["seconds"], "strategy": res["strategy"]})
     return pd.DataFrame(rows)
 
 

@@ -51,6 +51,8 @@ Constants and sources
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from idaes.core import Component, LiquidPhase, VaporPhase
@@ -68,7 +70,7 @@ if TYPE_CHECKING:
     from pyomo.core.base.block import BlockData
 
 __all__ = ["COMPONENTS", "ATOMS", "ATOMIC_WEIGHTS", "molar_mass", "configuration", "joback_cp", "dipb_antoine", "DERIVED_VARS",
-           "relax_derived_bounds"]
+           "relax_derived_bounds", "derived_bounds_relaxed"]
 
 COMPONENTS = ("benzene", "propylene", "propane", "cumene", "dipb")
 
@@ -204,10 +206,31 @@ def relax_derived_bounds(m: BlockData) -> int:
     may end slightly negative (-3e-4 in the benzene feed at the optimum). Re-simulate
     an optimum with the bounded model (:func:`.data.solve_point`) to validate it.
     """
-    n = 0
-    for v in m.component_data_objects(pyo.Var, descend_into=True):
-        if v.parent_component().local_name in DERIVED_VARS and (v.lb is not None or v.ub is not None):
+    bounded = _bounded_derived(m)
+    for v, _ in bounded:
+        v.setlb(None)
+        v.setub(None)
+    return len(bounded)
+
+
+@contextmanager
+def derived_bounds_relaxed(m: BlockData) -> Iterator[int]:
+    """:func:`relax_derived_bounds` inside the ``with`` block, the bounds restored after it.
+
+    Yields how many variables were relaxed (0 when ``m`` has none bounded).
+    """
+    bounded = _bounded_derived(m)
+    try:
+        for v, _ in bounded:
             v.setlb(None)
             v.setub(None)
-            n += 1
-    return n
+        yield len(bounded)
+    finally:
+        for v, (lb, ub) in bounded:
+            v.setlb(lb)
+            v.setub(ub)
+
+
+def _bounded_derived(m: BlockData) -> list[tuple[pyo.Var, tuple]]:
+    return [(v, v.bounds) for v in m.component_data_objects(pyo.Var, descend_into=True)
+            if v.parent_component().local_name in DERIVED_VARS and (v.lb is not None or v.ub is not None)]

@@ -25,7 +25,7 @@ from idaes_ml.unit_models.surrogate_unit import units_out_of_domain
 _log = idaeslog.getLogger(__name__)
 
 from flowsheets.cumene.flowsheet import FIXED, check_structure, tear_arcs
-from flowsheets.cumene.properties import COMPONENTS
+from flowsheets.cumene.properties import COMPONENTS, derived_bounds_relaxed
 
 if TYPE_CHECKING:
     from pyomo.network.port import PortData
@@ -166,31 +166,53 @@ def initialize(m: pyo.ConcreteModel, guesses: dict | None = None) -> None:
     _sd(m, iter_lim=1, tol=1e9, guesses=guesses)
 
 
-def solve(m: pyo.ConcreteModel, tee: bool = False, options: dict | None = None, square: bool = True) -> dict:
+def solve(m: pyo.ConcreteModel, tee: bool = False, options: dict | None = None, square: bool = True,
+          relaxed_restart: bool = True) -> dict:
     """Solve the whole flowsheet equation-oriented with Ipopt; returns status and time.
+
+    ``relaxed_restart``: if the solve fails and ``m`` has bounded derived property
+    variables (:data:`.properties.DERIVED_VARS`), solve once more from the same starting
+    point with those bounds dropped (:func:`.properties.derived_bounds_relaxed`: the
+    equations determine them, and their barrier terms are what stalls Ipopt near trace
+    components and pure-component phase splits) and then again, bounds restored, from
+    that solution. The result's ``strategy`` says which path gave it (``"direct"`` or
+    ``"relaxed_restart"``, then with ``direct_status``); an ``"optimal"`` result always
+    satisfies the model's own bounds.
 
     On failure ``out_of_domain`` maps each SurrogateUnit outside its training domain at
     the last iterate to ``{input: (value, low, high)}``.
-
     ``square=False`` (optimization) skips the zero-degrees-of-freedom check.
     """
     check_structure(m, square=square)
     solver = get_solver("ipopt", options={**SOLVER_OPTIONS, **(options or {})})
     t0 = time.perf_counter()
+    start = [(v, v.value) for v in m.component_data_objects(pyo.Var, descend_into=True) if not v.fixed]
+    out = _ipopt(m, solver, tee)
+    out["strategy"] = "direct"
+    if out["status"] != "optimal" and relaxed_restart:
+        with derived_bounds_relaxed(m) as n_relaxed:
+            for v, value in start:  # from the caller's starting point, not the failed iterate
+                v.set_value(value, skip_validation=True)
+            first = _ipopt(m, solver, tee) if n_relaxed else None
+        if first is not None and first["status"] == "optimal":
+            out = {**_ipopt(m, solver, tee), "strategy": "relaxed_restart", "direct_status": out["status"]}
+    out["seconds"] = time.perf_counter() - t0
+    if out["status"] != "optimal":  # name the network units whose inputs left their training domain at the last iterate
+        out["out_of_domain"] = units_out_of_domain(m.fs)
+    return out
+
+
+def _ipopt(m: pyo.ConcreteModel, solver, tee: bool) -> dict:
+    """One Ipopt solve of ``m``; the iterate is loaded when Ipopt returns one."""
     try:
         res = solver.solve(m, tee=tee, load_solutions=False)
     except ApplicationError as exc:  # the solver process died: a status for this solve, not a crash of the caller
-        return {"status": "solver_error", "seconds": time.perf_counter() - t0, "message": str(exc),
-                "out_of_domain": units_out_of_domain(m.fs)}
-    seconds = time.perf_counter() - t0
+        return {"status": "solver_error", "message": str(exc)}
     term = res.solver.termination_condition
     ok = term in (pyo.TerminationCondition.optimal, pyo.TerminationCondition.locallyOptimal)
     if ok or res.solution:
         m.solutions.load_from(res)
-    out = {"status": "optimal" if ok else str(term), "seconds": seconds, "message": str(res.solver.message or "")}
-    if not ok:  # name the network units whose inputs left their training domain at the last iterate
-        out["out_of_domain"] = units_out_of_domain(m.fs)
-    return out
+    return {"status": "optimal" if ok else str(term), "message": str(res.solver.message or "")}
 
 
 def solve_from(m: pyo.ConcreteModel, state: dict, cond: dict, set_conditions: Callable[[pyo.ConcreteModel, dict], None],

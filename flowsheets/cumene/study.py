@@ -1,8 +1,8 @@
 """Cycle-solving study on the cumene unit networks (the paper's experiments).
 
 :func:`convergence_study` solves the torch flowsheet from the documented and from random
-tear guesses with every solver; :func:`finetune_networks` runs the unrolled-solver
-fine-tuning on copies of the networks; :func:`select_learning_rate` picks its learning
+tear guesses with every solver; :func:`finetune_networks` runs the unrolled-solver (or
+implicit, fixed-point) fine-tuning on copies of the networks; :func:`select_learning_rate` picks its learning
 rate on a validation split of the training points.
 """
 
@@ -72,11 +72,14 @@ def convergence_study(models: dict[str, UnitModel], test: pd.DataFrame, train: p
 
 def finetune_networks(models: dict[str, UnitModel], train: pd.DataFrame, epochs: int = 150,
                       learning_rate: float = 1e-3, ks: Iterable[int] = range(11), seed: int = 0, standardize: bool = True,
-                      exact_mixers: bool = True, progress: bool = True) -> tuple[dict[str, UnitModel], list[float]]:
-    """Copies of ``models`` fine-tuned through K unrolled substitution passes (K in ``ks``).
+                      exact_mixers: bool = True, progress: bool = True,
+                      method: str = "unrolled") -> tuple[dict[str, UnitModel], list[float]]:
+    """Copies of ``models`` fine-tuned through K unrolled substitution passes (K in ``ks``),
+    or with ``method="implicit"`` at the converged fixed point of every training point
+    (:func:`idaes_ml.cycles.implicit_loss`, Newton from the documented guess).
 
-    Each epoch starts every training point from a fresh random tear guess (half of the
-    rows) or the documented guess (the other half). ``standardize`` scales each stream
+    Each unrolled epoch starts every training point from a fresh random tear guess (half
+    of the rows) or the documented guess (the other half). ``standardize`` scales each stream
     variable's error by its spread over the training points (at least 1e-3 of
     :data:`.ml.STREAM_SCALE`); otherwise by ``STREAM_SCALE``, where the large recycle
     streams dominate and the product stream is neglected. ``exact_mixers`` as in
@@ -90,15 +93,16 @@ def finetune_networks(models: dict[str, UnitModel], train: pd.DataFrame, epochs:
 
     def batches(epoch):
         x0 = x_std.clone()
-        rnd = random_tear_guesses(train, len(train), seed=int(rng.integers(1 << 31)), spread=0.5)
-        mask = torch.tensor(rng.random(len(train)) < 0.5)
-        x0[mask] = rnd[mask]
+        if method == "unrolled":
+            rnd = random_tear_guesses(train, len(train), seed=int(rng.integers(1 << 31)), spread=0.5)
+            mask = torch.tensor(rng.random(len(train)) < 0.5)
+            x0[mask] = rnd[mask]
         return x0, feeds, params, targets
 
     modules = [um.network.module for um in tuned.values() if um.network is not None]
     scale = stream_spread(targets, 1e-3 * STREAM_SCALE) if standardize else STREAM_SCALE
     history = finetune(graph, modules, batches, epochs=epochs, learning_rate=learning_rate, ks=ks,
-                       scale=scale, progress=progress)
+                       scale=scale, progress=progress, method=method, tear_scale=STREAM_SCALE.repeat(len(TEARS)))
     return tuned, history
 
 

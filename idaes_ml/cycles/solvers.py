@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["SolveResult", "solve", "METHODS", "residual"]
+__all__ = ["SolveResult", "solve", "METHODS", "residual", "jacobian"]
 
 Map = Callable[[torch.Tensor], torch.Tensor]
 
@@ -91,14 +91,26 @@ def _wegstein(G, x0, scale, tol, max_iter, q_min=-5.0, q_max=0.0, **_):
     return _loop(G, x0, scale, tol, max_iter, step)
 
 
+def jacobian(G: Map, x: torch.Tensor) -> torch.Tensor:
+    """Row-wise Jacobian ``[B, n, n]`` of ``G`` at ``x`` (``J[b, i, j] = dG_i/dx_j``), detached.
+
+    One backward pass per output (rows of ``G`` are independent, so summing over the
+    batch gives every row's gradient at once).
+    """
+    n = x.shape[1]
+    xr = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        g = G(xr)
+        rows = [torch.autograd.grad(g[:, j].sum(), xr, retain_graph=j < n - 1)[0] for j in range(n)]
+    return torch.stack(rows, dim=1)
+
+
 def _newton(G, x0, scale, tol, max_iter, damping=1.0, **_):
     def step(x, gx, s):
         n = x.shape[1]
-        xr = x.detach().requires_grad_(True)
-        with torch.enable_grad():
-            f = (G(xr) - xr) / scale
-            rows = [torch.autograd.grad(f[:, j].sum(), xr, retain_graph=j < n - 1)[0] for j in range(n)]
-        J = torch.stack(rows, dim=1)  # [B, n, n]: d f_j / d x_i
+        f = (gx - x) / scale
+        eye = torch.eye(n, dtype=x.dtype).expand(x.shape[0], n, n)
+        J = (jacobian(G, x) - eye) / scale[:, None]  # [B, n, n]: d f_j / d x_i
         try:
             dx = torch.linalg.solve(J, -f.detach().unsqueeze(-1)).squeeze(-1)
         except RuntimeError:  # singular batch: least squares instead
