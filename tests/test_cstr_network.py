@@ -118,3 +118,42 @@ def test_campaign_job_runs_pi_and_rejects_unknown_choices():
         closed_loop_job(CampaignJob(2, "nominal", "pi", plant="aspen"))
     with pytest.raises(DataError, match="unknown scenario"):
         closed_loop_job(CampaignJob(2, "earthquake", "pi"))
+
+
+def test_coolant_header_limit_shares_out_and_binds_the_steady_state():
+    net = CSTRNetwork(2, 2)
+    d = SCENARIOS["coolant_limited"].disturbance(net, 10)
+    assert d.coolant_supply == pytest.approx(4 * 35.0) and net.coolant_capacity(Disturbance()) == 4 * net.limits.Fc_max
+    Fc = net.deliver_coolant(np.array([60.0, 60.0, 20.0, 60.0]), d)
+    assert Fc.sum() == pytest.approx(140.0) and Fc / Fc[0] == pytest.approx([1, 1, 1 / 3, 1])  # proportional
+    assert net.deliver_coolant([10.0, 10.0, 10.0, 10.0], d) == pytest.approx(10.0)  # under the cap: untouched
+    assert net.deliver_coolant([10.0] * 4, d.with_(offline={2}))[2] == 0.0
+    # the plant integrates what the header delivers: asking for more than the cap changes nothing
+    X = net.initial_state()
+    assert net.step(X, net.nominal_flows(), np.full(4, 60.0), d, DT) == pytest.approx(
+        net.step(X, net.nominal_flows(), np.full(4, 35.0), d, DT))
+    pi = PIBaseline(net, DT)
+    _, Fc_pi, _ = pi(0, X + [0, 0, 5.0, 0], d)  # hot reactors: the loops ask for all the coolant
+    assert Fc_pi.sum() == pytest.approx(140.0)
+    with pytest.raises(InfeasibleSetpointError, match="header"):
+        required_coolant(net, net.nominal_flows(), [113.0, 114.0] * 2, d)  # 47-48 kg/h each: 190 > 140
+
+
+def test_fouled_jacket_lowers_conductance_in_plant_and_steady_state():
+    from flowsheets.cstr_network.optimize import plant_steady_state
+
+    net = CSTRNetwork(2, 2)
+    d = SCENARIOS["fouled_reactor"].disturbance(net, 10)
+    assert d.fouled == ((1, 0.5),) and d == Disturbance(fouled=[(1, 0.5)])  # normalized, hashable
+    assert net.ua(d) == pytest.approx(net.params.ua * np.array([1, 0.5, 1, 1]))
+    with pytest.raises(DataError, match="fouling factors"):
+        Disturbance(fouled={0: 1.5})
+    with pytest.raises(DataError, match="fouled reactors"):
+        net.ua(Disturbance(fouled={9: 0.5}))
+    ss = plant_steady_state(net, d, net.nominal_flows(), np.full(4, 31.0))
+    X = ss["X"]
+    assert X[1, 2] > X[3, 2] + 0.1 and X[1, 3] < X[3, 3]  # same inputs: the fouled reactor runs hotter, its jacket colder
+    assert X[1, 2] - X[1, 3] > 1.8 * (X[3, 2] - X[3, 3])  # half the conductance: about twice the wall temperature drop
+    assert X[0] == pytest.approx(X[2], abs=1e-6)  # upstream reactors unaffected
+    Fc = required_coolant(net, net.nominal_flows(), X[:, 2], d)
+    assert Fc == pytest.approx(31.0, rel=1e-4)  # the setpoint check uses the fouled conductance too

@@ -44,19 +44,21 @@ def test_packages_carry_the_benchmark_constants_in_si():
     assert pyo.value(m.fs.kinetics.k0["R1"]) == pytest.approx(p.k10 / 3600)
     assert pyo.value(m.fs.kinetics.k30) == pytest.approx(p.k30 / 1000 / 3600)
     assert pyo.value(m.fs.kinetics.dh_rxn["R3"]) == pytest.approx(2 * p.dH3 * 1000)  # per mole of D formed
-    assert pyo.value(m.fs.UA) == pytest.approx(p.ua / 3.6)  # kJ/(h K) -> W/K
+    assert pyo.value(m.fs.UA[0]) == pytest.approx(p.ua / 3.6)  # kJ/(h K) -> W/K
     assert pyo.value(m.fs.liquid.dens_mass * m.fs.liquid.cp_mass) == pytest.approx(p.rho * p.cp * 1e6)
 
 
 def test_idaes_trajectory_matches_scipy_with_disturbances_and_outage():
-    """Same inputs, disturbance changes and an outage: states agree to 1e-4 (mol/L and K)."""
+    """Same inputs, disturbance changes, a fouled jacket, a coolant header limit and an outage: states agree to
+    1e-4 (mol/L and K)."""
     net = CSTRNetwork(2, 2)
     plant = IdaesPlant(net)
     X = Xs = net.initial_state()
     F, Fc = np.array([120.0, 160.0]), np.array([25.0, 40.0, 30.0, 50.0])
     worst = 0.0
     for k in range(6):
-        d = Disturbance(Tc_in=98.0 if k < 2 else 101.0, T0=106.0, cA0=5.4, offline={2} if k >= 3 else set())
+        d = Disturbance(Tc_in=98.0 if k < 2 else 101.0, T0=106.0, cA0=5.4, offline={2} if k >= 3 else set(),
+                        fouled={1: 0.4} if k >= 1 else {}, coolant_supply=100.0 if k >= 2 else None)
         X, Xs = plant.step(X, F, Fc, d, DT), net.step(Xs, F, Fc, d, DT)
         worst = max(worst, float(np.abs(X - Xs).max()))
         assert plant.product(DT, d.offline) == pytest.approx(net.throughput(X, F, d), rel=1e-6)

@@ -137,3 +137,70 @@ def test_campaign_mpc_job_reports_model_size_and_memory(model_dir):
     assert s["n_steps"] == 2 and s["fallbacks"] == 0 and s["out_of_domain_steps"] == 0
     assert out["model_size"]["n_variables"] > out["model_size"]["n_constraints"] > 0
     assert out["peak_rss_mb"] > 0
+
+
+def test_coolant_limit_and_fouling_reach_the_learned_optimum(model):
+    from flowsheets.cstr_network.learned import fouled_model, learned_graph
+    from flowsheets.cstr_network.optimize import on_bounds, train_flow_starts
+
+    net = CSTRNetwork(2, 2)
+    d = Disturbance(coolant_supply=120.0, fouled={1: 0.5})
+    g = learned_graph(net, model, d)
+    assert g.units["R1"][0] == "reactor_ua0.5" and g.units["R0"][0] == "reactor"
+    fm = g.models["reactor_ua0.5"]
+    assert fm.network_ is model.network_ and fm.support_ is model.support_
+    row = {"cA": 2.0, "cB": 1.0, "T": 115.0, "TK": 110.0, "F": 140.0, "Fc": 30.0, "Tc_in": 95.0,
+           "cA_in": 5.1, "cB_in": 0.0, "T_in": 105.0}
+    k_full, k_half = model.known_increment(row), fm.known_increment(row)
+    conv = k_full["T"] - (140.0 / 120 / net.params.volume) * (105.0 - 115.0)  # heat-transfer part of the T increment
+    assert k_half["T"] - (140.0 / 120 / net.params.volume) * (105.0 - 115.0) == pytest.approx(conv / 2)
+    assert fouled_model(model, 1.0).known_increment(row) == pytest.approx(k_full)
+    starts = train_flow_starts(net, d)
+    assert len(starts) == 3 and all(F.sum() <= net.supply(d) + 1e-9 for F in starts)
+    r = optimize_steady_state(net, model, d, guard=1.0, starts=starts)
+    assert r["ok"] and r["n_starts"] == 3 and r["n_optimal"] >= 1
+    assert r["Fc"].sum() <= 120.0 * (1 + 1e-6)
+    true = plant_steady_state(net, d, optimize=True, starts=starts)
+    assert true["Fc"].sum() <= 120.0 * (1 + 1e-6) and true["objective"] >= plant_steady_state(net, d, optimize=True)["objective"] - 1e-6
+    b = on_bounds(net, d, true["F"], true["Fc"])
+    assert b["coolant_header_binds"] and b["interior"] and b["decisions"] == 6
+
+
+def test_mpc_terminal_constraint_keeps_the_plan_end_below_the_margin(model):
+    import pyomo.environ as pyo
+
+    from flowsheets.cstr_network.control import design_state
+
+    net, d = CSTRNetwork(1, 2), Disturbance()
+    X = design_state(net) - [0.0, 0.0, 4.0, 4.0]  # 4 K below the design point: the plan warms up, using less coolant
+
+    def plan_end(tm: float | None) -> tuple[float, MPCPolicy]:
+        pol = MPCPolicy(net, model, horizon=2, constraints="barrier", terminal_margin=tm)
+        _, _, info = pol(0, X, d)
+        assert not info["fallback"], info
+        assert hasattr(pol.ctrl.model, "terminal") == (tm is not None)
+        return max(pyo.value(pol.ctrl.model.x[f"R{r}", "T", 2]) for r in range(net.n)), pol
+
+    free, _ = plan_end(None)
+    T_end = free - 0.3  # a terminal bound the unconstrained plan violates
+    end, pol = plan_end(net.limits.T_max - T_end)
+    assert len(pol.ctrl.model.terminal) == 2 and pyo.value(pol.ctrl.model.terminal[1].upper) == pytest.approx(T_end)
+    assert end <= T_end + 1e-5 < free
+    # a terminal bound no plan can reach in two steps: the solve fails and the PI fallback takes over, said so
+    pol = MPCPolicy(net, model, horizon=2, terminal_margin=19.0)
+    _, _, info = pol(0, X, Disturbance(offline={0}))
+    assert info["fallback"] and "PI fallback: optimizer failed" in info["note"]
+    assert len(pol.ctrl.model.terminal) == 1  # offline reactors carry no terminal constraint
+
+
+def test_mpc_closed_loop_on_the_idaes_plant_matches_the_scipy_plant(model):
+    from flowsheets.cstr_network.idaes_plant import IdaesPlant
+    from flowsheets.cstr_network.scenarios import Scenario, run_closed_loop
+
+    net = CSTRNetwork(1, 2)
+    sc = Scenario("tight_coolant", {"coolant_per_reactor": 30.0}, at=1)
+    runs = [run_closed_loop(net, MPCPolicy(net, model, horizon=2, constraints="barrier", terminal_margin=1.0), sc,
+                            n_steps=3, plant=p) for p in (None, IdaesPlant(net))]
+    assert runs[1].summary["plant"] == "IdaesPlant" and runs[1].summary["fallbacks"] == 0
+    assert (runs[1].records["coolant"].iloc[1:] <= 60.0 + 1e-4).all()  # the header limit holds on the IDAES plant
+    assert np.abs(runs[0].states - runs[1].states).max() < 1e-3

@@ -65,7 +65,7 @@ class PIBaseline:
         F = self.split * self.net.supply(d)
         e = X[:, 2] - self.T_sp
         raw = self.bias + self.Kc * (e + (self.integral + e * self.dt) / self.tau_i)
-        Fc = np.clip(raw, 0.0, lim.Fc_max)
+        Fc = self.net.deliver_coolant(np.clip(raw, 0.0, lim.Fc_max), d)  # a limited coolant header shares out
         unsaturated = (raw == Fc) | (np.sign(e) != np.sign(raw - Fc))
         self.integral = np.where(unsaturated, self.integral + e * self.dt, self.integral)
         return F, Fc, {"policy": "pi", "fallback": False}

@@ -61,6 +61,7 @@ def build_dae_model(net: CSTRNetwork, offline: frozenset = frozenset(), nfe: int
     m.cA0 = pyo.Var(initialize=net.feed.cA0, doc="feed A (mol/L)")
     m.T0 = pyo.Var(initialize=net.feed.T0, doc="feed temperature (C)")
     m.Tc_in = pyo.Var(initialize=net.feed.Tc_in, doc="coolant inlet temperature (C)")
+    m.ua = pyo.Param(m.R, initialize=p.ua, mutable=True, doc="jacket conductance (kJ/(h K)), lower when fouled")
     for v in (m.F, m.Fc, m.cA0, m.T0, m.Tc_in):
         v.fix()
     x0 = dict(zip(STATES, net.initial_state()[0]))
@@ -83,7 +84,8 @@ def build_dae_model(net: CSTRNetwork, offline: frozenset = frozenset(), nfe: int
         deriv = getattr(m, f"d{STATES[i]}")[r, t]
         if not online[r]:
             return deriv == 0.0
-        f = balances(p, state(r, t), inlet(r, t), m.F[net.train_of(r)[0]] / p.volume, m.Fc[r], m.Tc_in, exp=pyo.exp)
+        f = balances(p, state(r, t), inlet(r, t), m.F[net.train_of(r)[0]] / p.volume, m.Fc[r], m.Tc_in, exp=pyo.exp,
+                     ua=m.ua[r])
         return deriv == m.dt * f[i]
 
     m.S = pyo.RangeSet(0, 3)
@@ -121,13 +123,10 @@ class DaePlant:
     def step(self, X: ArrayLike, F_train: ArrayLike, Fc: ArrayLike, d: Disturbance, dt: float) -> np.ndarray:
         """Solve the collocation model over ``dt`` hours from ``X`` with inputs held; returns the new (n, 4) state."""
         net = self.net
-        F_train, Fc = np.asarray(F_train, dtype=float), np.asarray(Fc, dtype=float)
-        if F_train.shape != (net.n_trains,) or Fc.shape != (net.n,):
-            raise DataError(f"expected {net.n_trains} train flows and {net.n} coolant flows, got {F_train.shape}, {Fc.shape}")
-        if (F_train < 0).any() or (Fc < 0).any():
-            raise DataError("flows must be non-negative")
-        net.online(d)  # validates the offline set
+        F_train, Fc = net.check_inputs(F_train, Fc, d)  # also validates the offline set
         m = self.model(frozenset(d.offline))
+        for r, ua in enumerate(net.ua(d)):
+            m.ua[r] = float(ua)
         X = np.asarray(X, dtype=float).reshape(net.n, 4)
         m.dt = float(dt)
         for j in m.J:

@@ -92,13 +92,13 @@ def build_flowsheet(net: CSTRNetwork, offline: frozenset = frozenset(), dt: floa
     m.fs.jacket = Heater(rs, property_package=m.fs.coolant, has_pressure_change=False)
     m.fs.product = Mixer(property_package=m.fs.liquid, inlet_list=names, momentum_mixing_type=MomentumMixingType.none,
                          dynamic=False)
-    m.fs.UA = pyo.Param(initialize=to_si(p.ua, u.kJ / u.h / u.K, u.W / u.K), units=u.W / u.K,
-                        doc="jacket conductance kw A_R (Chen et al. 1995: 4032 kJ/(h m2 K) x 0.215 m2)")
+    m.fs.UA = pyo.Param(rs, initialize=to_si(p.ua, u.kJ / u.h / u.K, u.W / u.K), units=u.W / u.K, mutable=True,
+                        doc="jacket conductance kw A_R (Chen et al. 1995: 4032 kJ/(h m2 K) x 0.215 m2; lower when fouled)")
 
     @m.fs.Constraint(m.fs.time, rs, doc="heat from the jacket into the reactor")
     def heat_transfer(fs, t, r):
         cv, jk = fs.reactor[r].control_volume, fs.jacket[r].control_volume
-        return cv.heat[t] == fs.UA * (jk.properties_out[t].temperature - cv.properties_out[t].temperature)
+        return cv.heat[t] == fs.UA[r] * (jk.properties_out[t].temperature - cv.properties_out[t].temperature)
 
     @m.fs.Constraint(m.fs.time, rs, doc="the jacket loses what the reactor gains")
     def jacket_duty(fs, t, r):
@@ -275,14 +275,13 @@ class IdaesPlant:
     def step(self, X: ArrayLike, F_train: ArrayLike, Fc: ArrayLike, d: Disturbance, dt: float) -> np.ndarray:
         """Solve the flowsheet over ``dt`` hours from ``X`` with inputs held; returns the new (n, 4) state."""
         net = self.net
-        F_train, Fc = np.asarray(F_train, dtype=float), np.asarray(Fc, dtype=float)
-        if F_train.shape != (net.n_trains,) or Fc.shape != (net.n,):
-            raise DataError(f"expected {net.n_trains} train flows and {net.n} coolant flows, got {F_train.shape}, {Fc.shape}")
-        if (F_train < 0).any() or (Fc < 0).any():
-            raise DataError("flows must be non-negative")
+        F_train, Fc = net.check_inputs(F_train, Fc, d)  # coolant as the header delivers it
         online = net.online(d)
         X = np.asarray(X, dtype=float).reshape(net.n, 4)
         m = self.model(frozenset(d.offline), dt)
+        ua = net.ua(d)
+        for r in m.fs.reactor:
+            m.fs.UA[r] = to_si(float(ua[r]), u.kJ / u.h / u.K, u.W / u.K)
         self._fix_inputs(m, F_train, Fc, d)
         self._set_initial(m, X)
         t0 = time.perf_counter()

@@ -10,6 +10,7 @@ plus three learned reaction extents spread by stoichiometry and heats of reactio
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from .control import PIBaseline
 from .plant import CSTRNetwork, Disturbance
 
 __all__ = ["simulate_episode", "STATES", "INPUTS", "DISTURBANCES", "DT", "generate_transitions", "reactor_model", "learned_graph",
-           "graph_state", "load_reactor_model", "save_reactor_model", "graph_exogenous", "decisions_to_plant", "plant_to_decisions"]
+           "fouled_model", "graph_state", "load_reactor_model", "save_reactor_model", "graph_exogenous", "decisions_to_plant", "plant_to_decisions"]
 
 STATES = ["cA", "cB", "T", "TK"]
 INPUTS = ["F", "Fc"]
@@ -168,17 +169,31 @@ def load_reactor_model(directory: str | Path, kind: str) -> NeuralStateSpace:
 
 def learned_graph(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance) -> StepGraph:
     """One unit ``R<r>`` per reactor wired like the plant: decisions ``F<j>``, ``Fc<r>``; exogenous
-    ``cA0``, ``cB0`` (=0), ``T0``, ``Tc_in``; offline reactors frozen and bypassed."""
-    online = net.online(d)
-    units = {}
+    ``cA0``, ``cB0`` (=0), ``T0``, ``Tc_in``; offline reactors frozen and bypassed.  A fouled reactor of a
+    structured model gets :func:`fouled_model` (its known heat-transfer terms with the lower conductance)."""
+    online, fouled = net.online(d), dict(d.fouled)
+    units, models = {}, {"reactor": model}
     for j in range(net.n_trains):
         src = {"cA_in": "p:cA0", "cB_in": "p:cB0", "T_in": "p:T0"}
         for s in range(net.n_series):
             r = j * net.n_series + s
-            units[f"R{r}"] = ("reactor", {"F": f"u:F{j}", "Fc": f"u:Fc{r}", "Tc_in": "p:Tc_in", **src})
+            key = "reactor"
+            if r in fouled and model.structured:
+                key = f"reactor_ua{fouled[r]:g}"
+                models.setdefault(key, fouled_model(model, fouled[r], net))
+            units[f"R{r}"] = (key, {"F": f"u:F{j}", "Fc": f"u:Fc{r}", "Tc_in": "p:Tc_in", **src})
             if online[r]:
                 src = {"cA_in": f"x:R{r}.cA", "cB_in": f"x:R{r}.cB", "T_in": f"x:R{r}.T"}
-    return StepGraph({"reactor": model}, units, frozen={f"R{r}" for r in np.flatnonzero(~online)})
+    return StepGraph(models, units, frozen={f"R{r}" for r in np.flatnonzero(~online)})
+
+
+def fouled_model(model: NeuralStateSpace, factor: float, net: CSTRNetwork | None = None) -> NeuralStateSpace:
+    """The trained structured ``model`` for a jacket whose conductance is ``factor`` times ``kw A_R``: the same
+    network, training ranges and support; the known heat-transfer terms use the lower conductance (the fouling
+    factor is measured, e.g. from the jacket's heat balance)."""
+    net = net or CSTRNetwork(1, 1)
+    fouled = CSTRNetwork(1, 1, params=replace(net.params, kw=net.params.kw * factor), limits=net.limits, feed=net.feed)
+    return reactor_model("structured", fouled).attach(model.network_, model.input_bounds_, getattr(model, "support_", None))
 
 
 def graph_state(X: np.ndarray) -> dict:
@@ -187,8 +202,9 @@ def graph_state(X: np.ndarray) -> dict:
 
 
 def graph_exogenous(net: CSTRNetwork, d: Disturbance) -> dict:
-    """Measured disturbance -> graph exogenous values (plus the feed supply)."""
-    return {"cA0": d.cA0, "cB0": 0.0, "T0": d.T0, "Tc_in": d.Tc_in, "supply": net.supply(d)}
+    """Measured disturbance -> graph exogenous values (plus the feed supply and the coolant header capacity)."""
+    return {"cA0": d.cA0, "cB0": 0.0, "T0": d.T0, "Tc_in": d.Tc_in, "supply": net.supply(d),
+            "coolant_supply": net.coolant_capacity(d)}
 
 
 def decisions_to_plant(net: CSTRNetwork, u: dict) -> tuple[np.ndarray, np.ndarray]:

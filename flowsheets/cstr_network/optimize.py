@@ -28,7 +28,8 @@ from .steady_state import build_steady_state
 if TYPE_CHECKING:
     from pyomo.core.expr.numeric_expr import NumericExpression
 
-__all__ = ["RTOPolicy", "economic_objective", "optimize_steady_state", "disturbance_violations", "plant_steady_state", "MPCPolicy", "COOLANT_PRICE"]
+__all__ = ["RTOPolicy", "economic_objective", "optimize_steady_state", "disturbance_violations", "plant_steady_state", "MPCPolicy",
+           "COOLANT_PRICE", "train_flow_starts", "on_bounds"]
 
 COOLANT_PRICE = 0.05  # mol B equivalent per kg coolant (ours; small, breaks ties toward less coolant)
 
@@ -69,10 +70,40 @@ def economic_objective(net: CSTRNetwork, d: Disturbance, steady: bool, coolant_p
 
 
 def _supply(net: CSTRNetwork):
+    """Feed supply and coolant header limits on every period (exogenous ``supply``, ``coolant_supply``)."""
     def add(m):
         m.supply_limit = pyo.Constraint(m.Kin, rule=lambda m, k: sum(m.u[f"F{j}", k] for j in range(net.n_trains)) <= m.p["supply", k])
+        m.coolant_limit = pyo.Constraint(m.Kin, rule=lambda m, k: sum(m.u[f"Fc{r}", k] for r in range(net.n)) <= m.p["coolant_supply", k])
 
     return add
+
+
+def train_flow_starts(net: CSTRNetwork, d: Disturbance) -> list[np.ndarray]:
+    """Initial train flows for a multi-start: the equal split, and each train at its pump limit with the rest of
+    the supply shared by the others (the steady optimum is not unique: unequal splits can beat the equal one)."""
+    supply, top = net.supply(d), net.limits.F_train_max
+    starts = [np.full(net.n_trains, min(supply / net.n_trains, top))]
+    if net.n_trains > 1:
+        for j in range(net.n_trains):
+            F = np.full(net.n_trains, min(max(supply - top, 0.0) / (net.n_trains - 1), top))
+            F[j] = min(top, supply)
+            starts.append(F)
+    return starts
+
+
+def on_bounds(net: CSTRNetwork, d: Disturbance, F: np.ndarray, Fc: np.ndarray, tol: float = 1e-3) -> dict:
+    """Which decisions of an operating point sit on their bounds (online reactors only): train flows at 0 or the
+    pump limit, coolant flows at 0 or the jacket capacity, and whether the supply / coolant header limits bind."""
+    lim, on = net.limits, net.online(d)
+    rel = lambda v, b: abs(v - b) <= tol * max(1.0, abs(b))  # noqa: E731
+    F_b = [j for j, f in enumerate(F) if rel(f, 0.0) or rel(f, lim.F_train_max)]
+    Fc_b = [r for r in np.flatnonzero(on) if rel(Fc[r], 0.0) or rel(Fc[r], lim.Fc_max)]
+    n_dec = net.n_trains + int(on.sum())
+    return {"trains_on_bounds": F_b, "jackets_on_bounds": [int(r) for r in Fc_b],
+            "decisions_on_bounds": len(F_b) + len(Fc_b), "decisions": n_dec,
+            "interior": len(F_b) + len(Fc_b) < n_dec,
+            "supply_binds": rel(float(np.sum(F)), net.supply(d)),
+            "coolant_header_binds": d.coolant_supply is not None and rel(float(np.sum(Fc[on])), net.coolant_capacity(d))}
 
 
 def decision_bounds(net: CSTRNetwork, d: Disturbance, model: NeuralStateSpace) -> dict:
@@ -95,13 +126,29 @@ def disturbance_violations(net: CSTRNetwork, model: NeuralStateSpace, d: Disturb
 
 def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_guess: np.ndarray | None = None,
                           formulation: str = "full_space", solver_options: dict | None = None,
-                          guard: float | None = None, margin: float = 0.0) -> dict:
+                          guard: float | None = None, margin: float = 0.0,
+                          starts: Sequence[np.ndarray] | None = None) -> dict:
     """Steady-state optimum on the learned network; returns inputs, predicted states/product, status, times.
 
     ``guard`` (radius factor, e.g. 1.0) keeps every network's inputs inside its training support
     (:class:`idaes_ml.dynamics.Support`); with a guard, a disturbance outside the training ranges
     raises OutOfDomainError before anything is solved.  ``margin`` (K) lowers the temperature limit.
+    ``starts``: initial train flows of a multi-start (e.g. :func:`train_flow_starts`); the best optimal
+    solve is returned (``n_starts``, ``n_optimal``); default one start from the nominal split.
     """
+    if starts is not None:
+        runs = [_optimize_once(net, model, d, X_guess, formulation, solver_options, guard, margin, F0) for F0 in starts]
+        ok = [r for r in runs if r["ok"]]
+        best = max(ok, key=lambda r: r["predicted_product"]) if ok else runs[0]
+        return {**best, "n_starts": len(runs), "n_optimal": len(ok),
+                "build_s": sum(r["build_s"] for r in runs), "solve_s": sum(r["solve_s"] for r in runs)}
+    return _optimize_once(net, model, d, X_guess, formulation, solver_options, guard, margin, None)
+
+
+def _optimize_once(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_guess: np.ndarray | None,
+                   formulation: str, solver_options: dict | None, guard: float | None, margin: float,
+                   F0: np.ndarray | None) -> dict:
+    """One solve of :func:`optimize_steady_state`, warm-started from train flows ``F0`` (None: nominal split)."""
     t0 = time.perf_counter()
     if guard is not None:
         flags = disturbance_violations(net, model, d)
@@ -111,14 +158,14 @@ def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturba
     T_b = (net.limits.T_min, net.limits.T_max - margin)
     m = build_horizon_model(graph, 1, economic_objective(net, d, steady=True), decision_bounds(net, d, model),
                             state_bounds={"T": T_b}, steady_state=True, formulation=formulation,
-                            extra_exogenous=("supply",), extra_constraints=_supply(net), guard=guard)
+                            extra_exogenous=("supply", "coolant_supply"), extra_constraints=_supply(net), guard=guard)
     build_s = time.perf_counter() - t0
     p = graph_exogenous(net, d)
     for n in [i for i, _ in m.p.index_set()]:
         m.p[n, 0].fix(p[n])
-    # warm start: run the learned network to its steady state under nominal inputs
-    F0 = np.minimum(net.nominal_flows(), net.supply(d) / net.n_trains)
-    u0 = plant_to_decisions(F0, np.full(net.n, 31.0))
+    # warm start: run the learned network to its steady state under nominal (or the given) inputs
+    F0 = np.minimum(net.nominal_flows(), net.supply(d) / net.n_trains) if F0 is None else np.asarray(F0, dtype=float)
+    u0 = plant_to_decisions(F0, net.deliver_coolant(np.full(net.n, 31.0), d))
     x = graph_state(net.initial_state() if X_guess is None else X_guess)
     for _ in range(60):
         x = graph.step(x, u0, p)
@@ -135,11 +182,16 @@ def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturba
 
 def plant_steady_state(net: CSTRNetwork, d: Disturbance, F: np.ndarray | Sequence[float] | None = None,
                        Fc: np.ndarray | Sequence[float] | None = None, optimize: bool = False,
-                       coolant_price: float = COOLANT_PRICE) -> dict:
-    """Ground-truth steady state (Pyomo, Ipopt) for fixed ``F``/``Fc``, or the true optimum if ``optimize``.
+                       coolant_price: float = COOLANT_PRICE, starts: Sequence[np.ndarray] | None = None) -> dict:
+    """Ground-truth steady state (Pyomo, Ipopt) for fixed ``F``/``Fc``, or the true optimum if ``optimize``
+    (from each of ``starts``' train flows when given, the best optimal solve kept; else from the nominal split).
 
     Temperature limits are relaxed when simulating fixed inputs so that violations are measured, not hidden.
     """
+    if optimize and starts is not None:
+        runs = [plant_steady_state(net, d, F0, None, True, coolant_price) for F0 in starts]
+        ok = [r for r in runs if r["ok"]]
+        return {**(max(ok, key=lambda r: r["objective"]) if ok else runs[0]), "n_starts": len(runs), "n_optimal": len(ok)}
     m = build_steady_state(net, d, coolant_price=coolant_price)
     if not optimize:
         for r in m.R:
@@ -151,6 +203,8 @@ def plant_steady_state(net: CSTRNetwork, d: Disturbance, F: np.ndarray | Sequenc
         m.supply.deactivate()
     else:
         m.obj.activate()
+        for j in m.J if F is not None else ():
+            m.F[j].set_value(min(float(F[j]), net.limits.F_train_max))
     ok, status, secs = solve_model(m, {"max_iter": 500})
     X = np.array([[pyo.value(v[r]) for v in (m.cA, m.cB, m.T, m.TK)] for r in m.R])
     return {"ok": ok, "status": status, "X": X, "product": float(pyo.value(m.product)),
@@ -169,25 +223,38 @@ class MPCPolicy:
     the last split; maximum coolant on reactors within ``margin`` of ``T_max``) whenever the disturbance or the measured state lies outside the training data
     (checked before solving) or the solve fails; ``info["note"]`` says which.  ``cap_feed`` caps each
     train's flow at the margin-limited learned steady optimum's: a 3-step horizon cannot see the slow
-    temperature rise a larger feed causes, the steady optimum can.  ``persistent`` solves
+    temperature rise a larger feed causes, the steady optimum can.  ``terminal_margin`` (K) adds the hard
+    terminal constraint ``T[r, H] <= T_max - terminal_margin`` on every online reactor at the end of the
+    horizon (also with the barrier; no plan may end closer to the limit; an infeasible one means PI fallback).
+    ``multistart`` computes the steady targets from :func:`train_flow_starts`.  ``persistent`` solves
     with the in-process persistent Ipopt (compiled once per rebuild).
     """
 
     def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, horizon: int = 4, constraints: str = "hard",
                  formulation: str = "full_space", move_weight: float = 1e-3, margin: float = 0.0,
-                 guard: float | None = None, cap_feed: bool = False, persistent: bool = False, **kw: Any) -> None:
+                 guard: float | None = None, cap_feed: bool = False, persistent: bool = False,
+                 terminal_margin: float | None = None, multistart: bool = False, **kw: Any) -> None:
         from .control import PIBaseline
 
         self.net, self.model, self.horizon, self.guard, self.margin = net, model, horizon, guard, float(margin)
-        self.persistent, self.cap_feed = persistent, cap_feed
+        self.persistent, self.cap_feed, self.multistart = persistent, cap_feed, multistart
+        self.terminal_margin = None if terminal_margin is None else float(terminal_margin)
         T_b = (net.limits.T_min, net.limits.T_max - margin)
         self.kw = dict(constraints=constraints, formulation=formulation, state_bounds={"T": T_b}, guard=guard,
-                       extra_exogenous=("supply",), extra_constraints=_supply(net), **kw)
+                       extra_exogenous=("supply", "coolant_supply"), extra_constraints=self._constraints, **kw)
         self.move_weight = move_weight
         self.ctrl: RecedingHorizon | None = None
         self.d: Disturbance | None = None
         self.applied: dict | None = None
         self.pi, self.on_pi, self.unusable = PIBaseline(net, DT), False, ""
+
+    def _constraints(self, m: pyo.ConcreteModel) -> None:
+        """Feed and coolant limits; the terminal temperature constraint on the online reactors of ``self.d``."""
+        _supply(self.net)(m)
+        if self.terminal_margin is not None:
+            H, T_end = m.K.last(), self.net.limits.T_max - self.terminal_margin
+            online = [int(r) for r in np.flatnonzero(self.net.online(self.d))]
+            m.terminal = pyo.Constraint(online, rule=lambda m, r: m.x[f"R{r}", "T", H] <= T_end)
 
     def _fallback(self, k: int, X: np.ndarray, d: Disturbance, why: str,
                   flags: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -200,7 +267,7 @@ class MPCPolicy:
         self.on_pi = True
         F, Fc, _ = self.pi(k, X, d)
         hot = X[:, 2] >= self.net.limits.T_max - self.margin
-        Fc = np.where(hot, self.net.limits.Fc_max, Fc)  # reactors at the margin: all the coolant there is
+        Fc = self.net.deliver_coolant(np.where(hot, self.net.limits.Fc_max, Fc), d)  # hot reactors: all the coolant there is
         self.applied = plant_to_decisions(F, Fc)
         return F, Fc, {"fallback": True, "out_of_domain": flags or [],
                        "note": f"PI fallback{' (hot reactors at maximum coolant)' if hot.any() else ''}: {why}"}
@@ -224,7 +291,8 @@ class MPCPolicy:
         if self.ctrl is None or d != self.d:
             self.d, self.unusable = d, ""
             try:
-                target = optimize_steady_state(self.net, self.model, d, guard=self.guard, margin=self.margin)
+                target = optimize_steady_state(self.net, self.model, d, guard=self.guard, margin=self.margin,
+                                               starts=train_flow_starts(self.net, d) if self.multistart else None)
             except OutOfDomainError as exc:
                 self.unusable = str(exc)
                 return self._fallback(k, X, d, self.unusable, [self.unusable])
@@ -262,14 +330,15 @@ class MPCPolicy:
 class RTOPolicy:
     """Steady-state optimization on the learned network (re-run when the measured disturbance
     changes) feeding its temperatures and split to the PI loops; keeps the old ones if it fails or
-    (with a ``guard``) if the disturbance lies outside the model's training data."""
+    (with a ``guard``) if the disturbance lies outside the model's training data.  ``multistart``: the
+    optimum from :func:`train_flow_starts`."""
 
     def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT, solver_options: dict | None = None,
-                 guard: float | None = None) -> None:
+                 guard: float | None = None, multistart: bool = False) -> None:
         from .control import PIBaseline
 
         self.net, self.model, self.pi, self.d = net, model, PIBaseline(net, dt), None
-        self.solver_options, self.guard = solver_options, guard
+        self.solver_options, self.guard, self.multistart = solver_options, guard, multistart
 
     def __call__(self, k: int, X: np.ndarray, d: Disturbance) -> tuple[np.ndarray, np.ndarray, dict]:
         """PI inputs toward the latest learned optimum; info notes re-optimizations and fallbacks."""
@@ -278,7 +347,7 @@ class RTOPolicy:
             self.d = d
             try:
                 r = optimize_steady_state(self.net, self.model, d, X_guess=X, solver_options=self.solver_options,
-                                          guard=self.guard)
+                                          guard=self.guard, starts=train_flow_starts(self.net, d) if self.multistart else None)
             except OutOfDomainError as exc:
                 r = {"ok": False, "status": str(exc)}
             if r["ok"]:

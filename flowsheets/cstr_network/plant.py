@@ -45,16 +45,29 @@ __all__ = ["Disturbance", "CSTRNetwork", "reaction_terms", "balances"]
 
 @dataclass(frozen=True)
 class Disturbance:
-    """Exogenous conditions: feed concentration/temperature, coolant inlet, feed supply, offline reactors."""
+    """Exogenous conditions: feed concentration/temperature, coolant inlet, feed supply, offline reactors,
+    coolant header capacity and fouled jackets.
+
+    ``coolant_supply`` (kg/h over all jackets; None = no header limit): when the valves ask for more, every
+    jacket gets its proportional share (:meth:`CSTRNetwork.deliver_coolant`).  ``fouled``: reactor -> factor
+    on its jacket conductance ``kw A_R`` (a mapping or (reactor, factor) pairs; stored as sorted pairs).
+    """
 
     cA0: float = Feed.cA0
     T0: float = Feed.T0
     Tc_in: float = Feed.Tc_in
     F_total: float | None = None  # L/h supply; None = nominal for the network size
     offline: frozenset[int] = field(default_factory=frozenset)
+    coolant_supply: float | None = None  # kg/h over all jackets; None = unlimited
+    fouled: tuple[tuple[int, float], ...] = ()  # (reactor, UA factor) pairs
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "offline", frozenset(int(r) for r in self.offline))  # any iterable -> hashable
+        pairs = self.fouled.items() if isinstance(self.fouled, dict) else self.fouled
+        fouled = tuple(sorted((int(r), float(f)) for r, f in pairs))
+        if any(not 0.0 < f <= 1.0 for _, f in fouled):
+            raise DataError(f"fouling factors must lie in (0, 1], got {fouled}")
+        object.__setattr__(self, "fouled", fouled)
 
     def with_(self, **changes: float | Iterable[int] | None) -> "Disturbance":
         """A copy with some fields changed."""
@@ -74,19 +87,21 @@ def reaction_terms(p: VdVParameters, cA: Term, cB: Term, T: Term,
 
 
 def balances(p: VdVParameters, x: np.ndarray | Sequence[Term], inlet: np.ndarray | Sequence[Term], dil: Term, Fc: Term,
-             Tc_in: Term, exp: Callable[[Term], Term] = np.exp) -> tuple[Term, Term, Term, Term]:
+             Tc_in: Term, exp: Callable[[Term], Term] = np.exp, ua: Term | None = None) -> tuple[Term, Term, Term, Term]:
     """d(cA, cB, T, TK)/dt of one jacketed CSTR (component, reactor energy and jacket energy balances).
 
-    ``x`` = (cA, cB, T, TK), ``inlet`` = (cA_in, cB_in, T_in), ``dil`` = F/V in 1/h, ``Fc`` kg/h;
+    ``x`` = (cA, cB, T, TK), ``inlet`` = (cA_in, cB_in, T_in), ``dil`` = F/V in 1/h, ``Fc`` kg/h, ``ua``
+    the jacket conductance in kJ/(h K) (default ``p.ua``; lower for a fouled jacket);
     the single source of the physics for :meth:`CSTRNetwork.rhs`, the Pyomo steady state and the
     Pyomo.DAE model (numpy arrays/floats, or Pyomo expressions with ``exp=pyo.exp``).
     """
     cA, cB, T, TK = x
+    ua = p.ua if ua is None else ua
     r1, r2, r3, heat = reaction_terms(p, cA, cB, T, exp)
     return (dil * (inlet[0] - cA) - r1 - r3,
             dil * (inlet[1] - cB) + r1 - r2,
-            dil * (inlet[2] - T) + heat + p.ua / (p.rho * p.cp * p.volume) * (TK - T),
-            (Fc * p.cpK * (Tc_in - TK) + p.ua * (T - TK)) / (p.mK * p.cpK))
+            dil * (inlet[2] - T) + heat + ua / (p.rho * p.cp * p.volume) * (TK - T),
+            (Fc * p.cpK * (Tc_in - TK) + ua * (T - TK)) / (p.mK * p.cpK))
 
 
 class CSTRNetwork:
@@ -140,6 +155,27 @@ class CSTRNetwork:
         mask[list(d.offline)] = False
         return mask
 
+    def ua(self, d: Disturbance) -> np.ndarray:
+        """Jacket conductance of every reactor in kJ/(h K) (``kw A_R``, times its fouling factor)."""
+        bad = [r for r, _ in d.fouled if not 0 <= r < self.n]
+        if bad:
+            raise DataError(f"fouled reactors {bad} do not exist in a network of {self.n}")
+        ua = np.full(self.n, self.params.ua)
+        for r, f in d.fouled:
+            ua[r] *= f
+        return ua
+
+    def coolant_capacity(self, d: Disturbance) -> float:
+        """Coolant the header can deliver to all jackets together (kg/h)."""
+        return self.n * self.limits.Fc_max if d.coolant_supply is None else float(d.coolant_supply)
+
+    def deliver_coolant(self, Fc: ArrayLike, d: Disturbance) -> np.ndarray:
+        """Coolant flows the jackets get: scaled down in proportion when the online jackets together ask for
+        more than :meth:`coolant_capacity` (offline jackets get none)."""
+        Fc = np.where(self.online(d), np.asarray(Fc, dtype=float), 0.0)
+        total, cap = float(Fc.sum()), self.coolant_capacity(d)
+        return Fc * (cap / total) if total > cap else Fc
+
     def inlets(self, X: np.ndarray, d: Disturbance) -> np.ndarray:
         """Inlet (cA, cB, T) of every reactor (n, 3); bypassed reactors pass their inlet on."""
         X = np.asarray(X, dtype=float).reshape(self.n_trains, self.n_series, 4)
@@ -169,7 +205,8 @@ class CSTRNetwork:
         p = self.params
         X = np.asarray(X, dtype=float).reshape(self.n, 4)
         dil = np.repeat(np.asarray(F_train, dtype=float), self.n_series) / p.volume
-        dX = np.column_stack(balances(p, X.T, self.inlets(X, d).T, dil, np.asarray(Fc, dtype=float), d.Tc_in))
+        dX = np.column_stack(balances(p, X.T, self.inlets(X, d).T, dil, np.asarray(Fc, dtype=float), d.Tc_in,
+                                      ua=self.ua(d)))
         dX[~self.online(d)] = 0.0
         return dX
 
@@ -181,13 +218,19 @@ class CSTRNetwork:
                 S[4 * r : 4 * r + 4, 4 * up : 4 * up + 4] = 1
         return S
 
-    def step(self, X: ArrayLike, F_train: ArrayLike, Fc: ArrayLike, d: Disturbance, dt: float) -> np.ndarray:
-        """Integrate over ``dt`` hours with inputs held (zero-order hold); returns the new (n, 4) state."""
+    def check_inputs(self, F_train: ArrayLike, Fc: ArrayLike, d: Disturbance) -> tuple[np.ndarray, np.ndarray]:
+        """Validated train flows and the coolant flows the jackets get (:meth:`deliver_coolant`)."""
         F_train, Fc = np.asarray(F_train, dtype=float), np.asarray(Fc, dtype=float)
         if F_train.shape != (self.n_trains,) or Fc.shape != (self.n,):
             raise DataError(f"expected {self.n_trains} train flows and {self.n} coolant flows, got {F_train.shape}, {Fc.shape}")
         if (F_train < 0).any() or (Fc < 0).any():
             raise DataError("flows must be non-negative")
+        return F_train, self.deliver_coolant(Fc, d)
+
+    def step(self, X: ArrayLike, F_train: ArrayLike, Fc: ArrayLike, d: Disturbance, dt: float) -> np.ndarray:
+        """Integrate over ``dt`` hours with inputs held (zero-order hold; coolant as delivered by
+        :meth:`deliver_coolant`); returns the new (n, 4) state."""
+        F_train, Fc = self.check_inputs(F_train, Fc, d)
         if not hasattr(self, "_jac_sparsity"):
             self._jac_sparsity = self._sparsity()
         sol = solve_ivp(
