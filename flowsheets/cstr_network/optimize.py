@@ -194,13 +194,15 @@ def plant_steady_state(net: CSTRNetwork, d: Disturbance, F: np.ndarray | Sequenc
         return {**(max(ok, key=lambda r: r["objective"]) if ok else runs[0]), "n_starts": len(runs), "n_optimal": len(ok)}
     m = build_steady_state(net, d, coolant_price=coolant_price)
     if not optimize:
+        Fc = net.deliver_coolant(np.clip(np.asarray(Fc, dtype=float), 0.0, net.limits.Fc_max), d)  # as the header delivers
         for r in m.R:
             m.T[r].setlb(None)
             m.T[r].setub(None)
-            m.Fc[r].fix(min(max(float(Fc[r]), 0.0), net.limits.Fc_max))
+            m.Fc[r].fix(float(Fc[r]))
         for j in m.J:
             m.F[j].fix(min(max(float(F[j]), 0.0), net.limits.F_train_max))
         m.supply.deactivate()
+        m.coolant_supply.deactivate()
     else:
         m.obj.activate()
         for j in m.J if F is not None else ():

@@ -116,9 +116,10 @@ def build_steady_state(net: CSTRNetwork, d: Disturbance, coolant_price: float = 
             inlet[r] = cur
             if online[r]:
                 cur = (m.cA[r], m.cB[r], m.T[r])
-            else:
-                for v in (m.cA, m.cB, m.T, m.TK, m.Fc):
+            else:  # bypassed: contents held, no coolant (none bought either)
+                for v in (m.cA, m.cB, m.T, m.TK):
                     v[r].fix(v[r].value)
+                m.Fc[r].fix(0.0)
     last_cB = {}
     for j in range(net.n_trains):
         r = (j + 1) * net.n_series - 1
