@@ -34,6 +34,25 @@ def test_quadruple_tank_linear_and_nonlinear_funnels_agree():
     assert np.allclose(exact.doi, sampled.doi, atol=0.02)
 
 
+def test_dma_mr_numpy_collocation_solves_the_pyomo_equations_without_pyomo():
+    """dma_mr.collocation (NumPy, many designs at once) gives the Pyomo.DAE model's outputs; the
+    module's equations import without Pyomo or idaes_ml (as opyrability's venv runs them)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    U = np.array([[10.0, 0.5], [30.0, 1.0], [98.9, 1.98], [100.0, 2.0]])
+    Y = dma_mr.collocation(U, nfe=10)
+    ev = dma_mr.pyomo_model(nfe=10).evaluate(U)
+    assert ev.ok.all() and np.allclose(Y, ev.outputs, rtol=1e-7)
+    assert np.allclose(dma_mr.collocation(U), [dma_mr.simulate(*u) for u in U], rtol=1e-3)
+    code = ("import sys; sys.modules.update(pyomo=None, idaes_ml=None); "
+            "from flowsheets.operability import dma_mr; print(dma_mr.collocation([[30.0, 1.0]])[0, 0])")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, check=True)
+    assert float(run.stdout) == pytest.approx(Y[1, 0], rel=1e-3)
+
+
 def test_dma_mr_network_surrogate_matches_simulation():
     net = dma_mr.network_model()
     U = np.array([[20.0, 0.8], [50.0, 1.2], [80.0, 1.8]])

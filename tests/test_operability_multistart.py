@@ -48,7 +48,7 @@ def test_multistart_escapes_a_local_optimum():
 def test_multistart_grid_keeps_single_start_columns_and_agrees_inside_the_aos():
     res = inverse_map(shower.pyomo_model(), shower.ais(), Region.box({"F": (10, 14), "T": (80, 100)}), 2,
                       progress=False, starts=3)
-    assert list(res.table.columns[-3:]) == ["starts_ok", "starts_agree", "start_status"]
+    assert list(res.table.columns[-4:]) == ["starts_ok", "starts_agree", "start_status", "neighbour_improved"]
     assert (res.table["starts_ok"] == 3).all() and (res.table["starts_agree"] == 3).all()
     exact = np.array([shower.shower_inverse(y) for y in res.table[["target:F", "target:T"]].to_numpy()])
     assert res.table[["Fc", "Fh"]].to_numpy(float) == pytest.approx(exact, abs=1e-5)
@@ -137,3 +137,24 @@ def test_default_p1_batches_small_models_row_by_row(monkeypatch):
     monkeypatch.setattr(inverse, "BATCH_MAX_VARIABLES", 3)
     large = inverse_map(shower.pyomo_model(), shower.ais(), DOS, 4, progress=False)
     pd.testing.assert_frame_equal(large.table, single.table)
+
+
+def test_neighbour_sweeps_carry_a_better_design_to_the_points_next_to_it():
+    """A point left with a poor design (here: planted) is solved again from its neighbours'
+    designs and takes the exact one; converged points never get farther from their targets."""
+    from idaes_ml.operability.inverse import _neighbour_sweeps
+
+    dos = Region.box({"F": (10.0, 14.0), "T": (80.0, 100.0)}, name="DOS")
+    res = inverse_map(shower.pyomo_model(), shower.ais(), dos, 3, progress=False, starts=2)
+    assert (res.table["neighbour_improved"] == 0).all()
+    table = res.table.drop(columns="neighbour_improved")
+    planted = table.copy()
+    planted.loc[4, ["Fc", "Fh", "distance"]] = [9.0, 1.0, 0.5]
+    pm = shower.pyomo_model().as_pyomo()
+    bounds = list(shower.ais().bounds.values())
+    swept = _neighbour_sweeps(planted, pm, bounds, None, np.zeros(0), True, np.array([3, 3]), np.array([4.0, 20.0]),
+                              None, False)
+    assert swept.loc[4, "neighbour_improved"] == 1 and (swept.drop(index=4)["neighbour_improved"] == 0).all()
+    exact = shower.shower_inverse(table.loc[4, ["target:F", "target:T"]].to_numpy(float))
+    assert swept.loc[4, ["Fc", "Fh"]].to_numpy(float) == pytest.approx(exact, abs=1e-5)
+    assert (swept["distance"] <= table["distance"] + 1e-8).all()

@@ -14,7 +14,11 @@ Design inputs: tube length ``L`` (cm) and diameter ``dt`` (cm); outputs: benzene
 production ``F_C6H6`` (mg/h) and methane conversion ``X_CH4`` (%). The axial
 coordinate is normalised (xi = z / L) so that ``L`` is an ordinary variable, and flows
 are scaled by the methane feed. ``simulate`` integrates the same right-hand side with
-SciPy (used to initialise the collocation model and to cross-check it).
+SciPy (used to initialise the collocation model and to cross-check it); ``collocation``
+solves the collocation model's own equations with NumPy, many designs at once (a dense
+scan of the AIS, or the same equations for a tool that takes a Python function). The
+equations need only NumPy and SciPy: Pyomo and idaes_ml are imported by the functions
+that build models.
 
     >>> from flowsheets.operability.dma_mr import simulate
     >>> y = simulate(30.0, 1.0)      # doctest: +SKIP
@@ -22,16 +26,11 @@ SciPy (used to initialise the collocation model and to cross-check it).
 
 from __future__ import annotations
 
-from math import pi
+from math import pi, sqrt
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.dae as dae
-import pyomo.environ as pyo
 from scipy.integrate import solve_ivp
-
-from idaes_ml.operability.models import PyomoInstance, PyomoModel
-from idaes_ml.operability.sets import Region
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -40,7 +39,8 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
     from pyomo.core.expr.numvalue import NumericValue
 
-    from idaes_ml.operability.models import NetworkModel
+    from idaes_ml.operability.models import NetworkModel, PyomoInstance, PyomoModel
+    from idaes_ml.operability.sets import Region
     from idaes_ml.parallel import ClientSpec
 
     #: A model quantity: a float (SciPy right-hand side) or a Pyomo variable/expression (collocation model).
@@ -102,6 +102,11 @@ def simulate(L: float, dt: float, xi: ArrayLike | None = None) -> np.ndarray | t
 
 def build(nfe: int = 20, ncp: int = 3, L: float = 30.0, dt: float = 1.0) -> PyomoInstance:
     """Collocation model (Radau, ``nfe`` elements x ``ncp`` points), initialised by SciPy at (L, dt)."""
+    import pyomo.dae as dae
+    import pyomo.environ as pyo
+
+    from idaes_ml.operability.models import PyomoInstance
+
     m = pyo.ConcreteModel()
     m.xi = dae.ContinuousSet(bounds=(0, 1))
     m.S = pyo.RangeSet(0, 7)
@@ -133,15 +138,84 @@ def build(nfe: int = 20, ncp: int = 3, L: float = 30.0, dt: float = 1.0) -> Pyom
     return PyomoInstance(m, [m.L, m.dt], [m.F_C6H6, m.X_CH4], [])
 
 
+#: Radau IIA with three points (pyomo.dae's LAGRANGE-RADAU, ncp=3): abscissae and coefficients.
+_S6 = sqrt(6.0)
+RADAU_C = np.array([(4 - _S6) / 10, (4 + _S6) / 10, 1.0])
+RADAU_A = np.array([[(88 - 7 * _S6) / 360, (296 - 169 * _S6) / 1800, (-2 + 3 * _S6) / 225],
+                    [(296 + 169 * _S6) / 1800, (88 + 7 * _S6) / 360, (-2 - 3 * _S6) / 225],
+                    [(16 - _S6) / 36, (16 + _S6) / 36, 1 / 9]])
+
+
+def _rhs_rows(n: np.ndarray, L: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """``rhs`` on rows of scaled flows (``n``: (..., 8); ``L``, ``dt`` broadcast to ``n[..., 0]``)."""
+    return np.stack(rhs([np.maximum(n[..., i], 1e-30) for i in range(8)], L, dt), axis=-1)
+
+
+def collocation(U: ArrayLike, nfe: int = 20, tol: float = 1e-10, max_newton: int = 100) -> np.ndarray:
+    """Outputs (F_C6H6, X_CH4) of the collocation model ``build(nfe, 3)`` at each row (L, dt) of
+    ``U``: the same Radau equations, solved element by element by Newton's method (NumPy,
+    vectorized over the rows; Jacobians by forward differences). Rows whose Newton iterations
+    do not converge are NaN."""
+    U = np.atleast_2d(np.asarray(U, float))
+    N, h = len(U), 1.0 / nfe
+    x0 = np.tile(_n0(), (N, 1))
+    ok = np.ones(N, bool)
+    eye = np.eye(24)
+    for _ in range(nfe):
+        Z = np.repeat(x0[:, None, :], 3, axis=1)  # (N, 3 stages, 8)
+        todo = ok.copy()
+        for _ in range(max_newton):
+            if not todo.any():
+                break
+            z, start = Z[todo], x0[todo]
+            L, dt = U[todo, :1], U[todo, 1:2]  # broadcast over the three stages
+            F = _rhs_rows(z, L, dt)
+            R = (z - start[:, None, :] - h * np.einsum("kj,nji->nki", RADAU_A, F)).reshape(-1, 24)
+            step = 1e-7 * np.maximum(np.abs(z), 1e-8)
+            J = np.empty((len(z), 3, 8, 8))  # d F_stage / d Z_stage
+            for i in range(8):
+                zp = z.copy()
+                zp[..., i] += step[..., i]
+                J[..., i] = (_rhs_rows(zp, L, dt) - F) / step[..., i, None]
+            M = eye - h * np.einsum("kj,njab->nkajb", RADAU_A, J).reshape(-1, 24, 24)
+            bad = ~(np.isfinite(M).all(axis=(1, 2)) & np.isfinite(R).all(axis=1))
+            M[bad], R[bad] = eye, 0.0
+            try:
+                dz = np.linalg.solve(M, -R[..., None])[..., 0].reshape(-1, 3, 8)
+            except np.linalg.LinAlgError:  # a singular row: solve row by row, NaN where singular
+                dz = np.stack([_solve_or_nan(a, -r) for a, r in zip(M, R)]).reshape(-1, 3, 8)
+            Z[todo] = np.where(z + dz > 0, z + dz, 0.1 * z)  # positive flows: at most a tenfold drop per step
+            size = np.abs(dz).max(axis=(1, 2))
+            idx = np.flatnonzero(todo)
+            ok[idx[bad | ~np.isfinite(size)]] = False
+            todo[idx[(size < tol) | bad | ~np.isfinite(size)]] = False
+        ok &= ~todo  # still iterating after max_newton
+        x0 = Z[:, -1, :]
+    Y = np.column_stack(outputs(x0.T))
+    Y[~ok] = np.nan
+    return Y
+
+
+def _solve_or_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.full(len(b), np.nan)
+
+
 def pyomo_model(nfe: int = 20, ncp: int = 3) -> PyomoModel:
     """The DMA-MR as an operability model (warm-started Ipopt solves per design point)."""
     import functools
+
+    from idaes_ml.operability.models import PyomoModel
 
     return PyomoModel(functools.partial(build, nfe, ncp), INPUTS, OUTPUTS, solver_options={"max_iter": 300})
 
 
 def ais() -> Region:
     """Design space: 10 <= L <= 100 cm, 0.5 <= dt <= 2 cm."""
+    from idaes_ml.operability.sets import Region
+
     return Region.box(AIS_BOUNDS, name="AIS")
 
 
