@@ -40,8 +40,9 @@ from flowsheets.pyrolysis.data import TrajectorySet, design, generate, sweeps
 from flowsheets.pyrolysis.design import optimize_oven, validate
 from flowsheets.pyrolysis.kinetics import E_BASE
 from flowsheets.pyrolysis.models import OBS_TIMES
+from flowsheets.pyrolysis.lower_limit import fit_lower_limit, multistarts
 from flowsheets.pyrolysis.particle import simulate_particle, solve_particle
-from flowsheets.pyrolysis.reduced import CONDITIONS
+from flowsheets.pyrolysis.reduced import CONDITIONS, OBSERVED, BatchedReducedProblem
 from idaes_ml.closure import APrioriFits
 from idaes_ml.io import read_json, read_table, write_table
 from idaes_ml.nn import export_onnx
@@ -54,14 +55,17 @@ MIXTURE = pd.DataFrame({"feret_mm": [2.0, 5.0, 8.0], "aspect": [3.0, 3.0, 3.0], 
 
 
 def dataset(name: str, conditions: pd.DataFrame, nodes: int, workers) -> TrajectorySet:
-    """Generate (or read the cached) ground-truth set; failures are printed, never kept."""
+    """Generate (or read the cached) ground-truth set; failures are printed and listed beside it, never kept."""
     path = RESULTS / f"pyrolysis_hifi_{name}_n{nodes}.parquet"
+    failed = path.with_name(path.stem + "_failures.csv")
     if path.exists():
-        return TrajectorySet.load(path)
+        ds = TrajectorySet.load(path)
+        return ds if not failed.exists() else TrajectorySet(ds.conditions, ds.yields, ds.times, pd.read_csv(failed))
     ds = generate(conditions, n_nodes=nodes, client=workers, strict=False)
     if len(ds.failures):
         print(f"{len(ds.failures)} failed runs in {name}:\n{ds.failures.to_string()}")
     ds.save(path)
+    ds.failures.to_csv(failed, index=False)
     return ds
 
 
@@ -98,32 +102,102 @@ def convergence(test: TrajectorySet, nodes: int, k: int) -> dict:
             "max_energy_residual": float(df["energy_residual"].max()), "max_mass_error": float(df["mass_error"].max())}
 
 
-def data_size(train: TrajectorySet, test: TrajectorySet, fits_tr, sizes, subsets: int, report) -> dict:
-    """Test MSE (mean, std over random subsets) of both closures per training-set size; early stopping only.
+def _subset_fits(fits: APrioriFits, idx: np.ndarray) -> APrioriFits:
+    return type(fits)(*(f.iloc[idx].reset_index(drop=True) for f in (fits.params, fits.loss, fits.status)))
+
+
+def closure_runs(pool: TrajectorySet, fits_pool: APrioriFits, test: TrajectorySet, n: int, subsets: int,
+                 hidden: tuple[int, ...] | None = None, seed: int = 0) -> dict:
+    """Both closures on ``subsets`` random ``n``-trajectory subsets of ``pool``; test MSE (mean, std) and runs.
+
+    Every network stops by early stopping on 20 % of its subset; the a posteriori one trains through
+    :class:`BatchedReducedProblem`. ``hidden`` sets both networks' hidden layers (defaults otherwise).
+    """
+    rng = np.random.default_rng(seed)
+    arch = {} if hidden is None else {"hidden": hidden}
+    runs: dict = {k: [] for k in ("apriori", "aposteriori", "epochs_apriori", "epochs_aposteriori",
+                                  "capped_apriori", "capped_aposteriori", "seconds_aposteriori")}
+    for s in tqdm(range(subsets), desc=f"n={n} {hidden or ''}"):
+        idx = np.sort(rng.choice(len(pool.conditions), n, replace=False))
+        sub = pool.subset(idx)
+        reg = train_a_priori_net(sub.conditions, _subset_fits(fits_pool, idx), seed=s, **arch)
+        net, res = train_a_posteriori_net(sub, seed=s, learning_rate=2e-2, problem=BatchedReducedProblem(), **arch)
+        runs["apriori"].append(float(yield_errors(predict_E(reg, test.conditions), test).mean()))
+        runs["aposteriori"].append(float(yield_errors(predict_E(net, test.conditions), test).mean()))
+        runs["epochs_apriori"].append(len(reg.history_["train"]))
+        runs["epochs_aposteriori"].append(len(res.history["train"]))
+        runs["capped_apriori"].append(len(reg.history_["train"]) >= reg.max_epochs)
+        runs["capped_aposteriori"].append(len(res.history["train"]) >= 2000)
+        runs["seconds_aposteriori"].append(res.seconds)
+    return {"apriori": [float(np.mean(runs["apriori"])), float(np.std(runs["apriori"]))],
+            "aposteriori": [float(np.mean(runs["aposteriori"])), float(np.std(runs["aposteriori"]))],
+            "subsets": subsets, "stopped": "epoch_cap" if any(runs["capped_apriori"] + runs["capped_aposteriori"])
+            else "early_stopping", "aposteriori_solver": "BatchedReducedProblem", "runs": runs}
+
+
+def data_size(pool: TrajectorySet, fits_pool: APrioriFits, test: TrajectorySet, sizes, subsets: int, report) -> dict:
+    """Test MSE (mean, std over random subsets of ``pool``) of both closures per training-set size.
 
     ``report(partial)`` is called after every size.
     """
-    rng = np.random.default_rng(0)
     out: dict = {}
     for n in sizes:
-        runs = {"apriori": [], "aposteriori": [], "epochs_apriori": [], "epochs_aposteriori": []}
-        for s in tqdm(range(subsets), desc=f"n={n}"):
-            idx = np.sort(rng.choice(len(train.conditions), n, replace=False))
-            sub = train.subset(idx)
-            fits = type(fits_tr)(*(f.iloc[idx].reset_index(drop=True)
-                                   for f in (fits_tr.params, fits_tr.loss, fits_tr.status)))
-            reg = train_a_priori_net(sub.conditions, fits, seed=s)
-            net, res = train_a_posteriori_net(sub, seed=s, learning_rate=2e-2)
-            runs["apriori"].append(float(yield_errors(predict_E(reg, test.conditions), test).mean()))
-            runs["aposteriori"].append(float(yield_errors(predict_E(net, test.conditions), test).mean()))
-            runs["epochs_apriori"].append(len(reg.history_["train"]))
-            runs["epochs_aposteriori"].append(len(res.history["train"]))
-        out[str(n)] = {"apriori": [float(np.mean(runs["apriori"])), float(np.std(runs["apriori"]))],
-                       "aposteriori": [float(np.mean(runs["aposteriori"])), float(np.std(runs["aposteriori"]))],
-                       "subsets": subsets, "stopped": "early_stopping", "runs": runs}
+        out[str(n)] = closure_runs(pool, fits_pool, test, n, subsets, seed=n)
         print(n, {k: out[str(n)][k] for k in ("apriori", "aposteriori")})
-        report(out)
+        report({"data_size": out})
     return out
+
+
+def network_size(pool: TrajectorySet, fits_pool: APrioriFits, test: TrajectorySet, n: int, subsets: int,
+                 layers: list[tuple[int, ...]], report) -> dict:
+    """Test MSE (mean, std over random ``n``-subsets of ``pool``) of both closures per hidden-layer shape."""
+    out: dict = {}
+    for hidden in layers:
+        out["x".join(map(str, hidden))] = closure_runs(pool, fits_pool, test, n, subsets, hidden=hidden, seed=n)
+        report({"network_size": out | {"n_train": n}})
+    return out | {"n_train": n}
+
+
+def lower_limit(name: str, ds: TrajectorySet, boxed: APrioriFits | None, starts: int, max_iter: int,
+                more_iter: int = 0) -> pd.DataFrame:
+    """Unboxed multi-start fits (:func:`fit_lower_limit`) of ``ds``, cached as ``results/pyrolysis_lowerlimit_<name>``.
+
+    Starts: baseline, the boxed fits ``boxed`` (if given) and ``starts`` random ones.
+    ``more_iter`` continues the samples whose best start did not converge from where they
+    stopped, for up to that many more iterations. One row per sample: E_A, mse, convergence status.
+    """
+    path = RESULTS / f"pyrolysis_lowerlimit_{name}.parquet"
+    if path.exists():
+        df = read_table(path)
+    else:
+        x0 = multistarts(len(ds.conditions), k=starts, extra=None if boxed is None else boxed.params.to_numpy())
+        fits = fit_lower_limit(ds.conditions, ds.observed(OBSERVED), x0, max_iter=max_iter)
+        df = pd.concat([fits.params, fits.mse, fits.status], axis=1)
+    todo = np.flatnonzero(~df["converged"].to_numpy(bool))
+    if more_iter and len(todo):
+        more = fit_lower_limit(ds.conditions.iloc[todo], ds.observed(OBSERVED)[todo],
+                               df[E_LABELS].to_numpy()[todo][:, None, :], max_iter=more_iter)
+        better = more.mse.to_numpy() <= df["mse"].to_numpy()[todo]     # LM never increases the cost
+        rows = todo[better]
+        df.loc[rows, E_LABELS] = more.params.to_numpy()[better]
+        df.loc[rows, "mse"] = more.mse.to_numpy()[better]
+        df.loc[rows, ["reason", "converged"]] = more.status[["reason", "converged"]].to_numpy()[better]
+        df.loc[rows, "iterations"] += more.status["iterations"].to_numpy()[better]
+    write_table(df, path)
+    return df
+
+
+def lower_limit_record(test: pd.DataFrame, train: pd.DataFrame | None, starts: int, max_iter: int) -> dict:
+    """JSON part of the lower limit: test (and train) mean MSE, converged counts, per-sample status."""
+    def part(df: pd.DataFrame) -> dict:
+        return {"mse": float(df["mse"].mean()), "converged": int(df["converged"].sum()), "samples": len(df),
+                "per_sample": df[["mse", "reason", "iterations", "converged", "start", "starts_converged",
+                                  "starts_within_1pct", "worst_over_best"]].to_dict("list")}
+    rec = {"method": "Levenberg-Marquardt in E/E_base, no bounds, exact (complex-step) Jacobian, "
+                     f"starts: baseline, boxed fit, {starts} random (E_base x (1 + 0.15 N(0,1))); "
+                     "convergence: scipy least_squares tests ftol=xtol=gtol=1e-10",
+           "max_iter": max_iter, "test": part(test)}
+    return rec | ({"train": part(train)} if train is not None else {})
 
 
 def smoothness(dE: np.ndarray, n: int) -> float:
@@ -155,8 +229,17 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 25, 50])
     ap.add_argument("--subsets", type=int, default=5)
     ap.add_argument("--workers", type=int, default=0)
-    ap.add_argument("--stage", choices=["all", "main", "data-size"], default="all",
-                    help="main: stop after the design; data-size: only the data-size study (refits the training set)")
+    ap.add_argument("--extra-lhs", type=int, default=120,
+                    help="extra training trajectories (LHS, seed 1) pooled with the training set for the size studies")
+    ap.add_argument("--starts", type=int, default=10, help="random starts of the lower-limit fits")
+    ap.add_argument("--max-iter", type=int, default=3000, help="iteration cap of the lower-limit fits")
+    ap.add_argument("--more-iter", type=int, default=0,
+                    help="continue the cached lower-limit fits that did not converge for this many iterations")
+    ap.add_argument("--lower-limit-train", action="store_true", help="also fit the training set's lower limit")
+    ap.add_argument("--net-n", type=int, default=80, help="trajectories per network-size run")
+    ap.add_argument("--layers", nargs="+", default=["8", "16x16", "32x32", "64x64", "16x16x16"])
+    ap.add_argument("--stage", choices=["all", "main", "lower-limit", "data-size", "network-size"], default="all",
+                    help="main: stop after the design; the others run only that study and merge it into the JSON")
     args = ap.parse_args()
     torch.set_num_threads(1)
     workers = args.workers or None
@@ -167,9 +250,26 @@ def main() -> None:
     n_train = len(ds.conditions) - args.n_test
     train, test = ds.subset(range(n_train)), ds.subset(range(n_train, len(ds.conditions)))
     tag = f"lhs{args.n_lhs}_test{args.n_test}_n{args.nodes}"
-    if args.stage == "data-size":
-        fits_train = cached_fits(f"{tag}_train", train, workers)
-        return merge_data_size(data_size(train, test, fits_train, args.sizes, args.subsets, report_sizes))
+    if args.stage in ("data-size", "network-size"):
+        extra = dataset(f"lhs{args.extra_lhs}s1", design(args.extra_lhs, seed=1), args.nodes, workers)
+        pool = TrajectorySet(pd.concat([train.conditions, extra.conditions], ignore_index=True),
+                             np.concatenate([train.yields, extra.yields]), train.times, extra.failures)
+        fits = [cached_fits(f"{tag}_train", train, workers), cached_fits(f"lhs{args.extra_lhs}s1_n{args.nodes}",
+                                                                         extra, workers)]
+        fits_pool = APrioriFits(*(pd.concat([getattr(f, a) for f in fits], ignore_index=True)
+                                  for a in ("params", "loss", "status")))
+        info = {"pool": len(pool.conditions), "extra_lhs": args.extra_lhs,
+                "extra_failed_runs": int(len(extra.failures)), "test": len(test.conditions),
+                "aposteriori_solver": "BatchedReducedProblem (numpy BDF2, complex-step gradients)"}
+        if args.stage == "data-size":
+            res = data_size(pool, fits_pool, test, args.sizes, args.subsets, report_part)
+            learning_plot_from(read_json(RESULTS / f"{NAME}.json")["data_size"] | res)
+            return merge({"data_size": res, "data_size_setup": info}, "data-size")
+        layers = [tuple(int(v) for v in a.split("x")) for a in args.layers]
+        res = network_size(pool, fits_pool, test, args.net_n, args.subsets, layers, report_part)
+        return merge({"network_size": res, "network_size_setup": info}, "network-size")
+    if args.stage == "lower-limit":
+        return merge(lower_limit_stage(train, test, tag, args, workers), "lower-limit")
     out |= {"n_train": n_train, "n_test": args.n_test, "failed_runs": int(len(ds.failures) + len(sw.failures)),
             "data_seconds": t.seconds}
     with Timer() as t:
@@ -190,8 +290,8 @@ def main() -> None:
     mse = {k: {s: float(yield_errors(f(d.conditions), d).mean()) for s, d in (("train", train), ("test", test))}
            for k, f in models.items()}
     out |= {f"{k}_test_mse": v["test"] for k, v in mse.items()}
-    out |= {"lower_limit_test_mse": float(fits["test"].loss.mean()),
-            "train_mse": {k: v["train"] for k, v in mse.items()} | {"lower_limit": float(fits["train"].loss.mean())},
+    out |= lower_limit_stage(train, test, tag, args, workers)
+    out |= {"train_mse": {k: v["train"] for k, v in mse.items()} | {"lower_limit": out["train_mse"]["lower_limit"]},
             "fits": {"at_box": at_box, "failed": {k: int(len(f.failed)) for k, f in fits.items()},
                      "not_converged": {k: int(f.status["message"].str.contains("maximum number").sum())
                                        for k, f in fits.items()},
@@ -217,24 +317,52 @@ def main() -> None:
     write_result(NAME, out | {"stage": "main table, landscape, design"})
 
     if args.stage == "all":
-        merge_data_size(data_size(train, test, fits["train"], args.sizes, args.subsets, report_sizes))
+        for stage in ("data-size", "network-size"):
+            print(f"run --stage {stage} next")
 
 
-def report_sizes(part: dict) -> None:
-    """Write the data-size runs finished so far to ``results/<NAME>_data_size.json``."""
-    write_result(f"{NAME}_data_size", {"data_size": part})
+def lower_limit_stage(train: TrajectorySet, test: TrajectorySet, tag: str, args, workers) -> dict:
+    """Lower-limit keys of the record: converged unboxed fits of the test (and training) set."""
+    boxed = {k: cached_fits(f"{tag}_{k}", d, workers) for k, d in (("test", test), ("train", train))}
+    ll_test = lower_limit(f"{tag}_test", test, boxed["test"], args.starts, args.max_iter, args.more_iter)
+    ll_train = (lower_limit(f"{tag}_train", train, boxed["train"], args.starts, args.max_iter, args.more_iter)
+                if args.lower_limit_train else None)
+    rec = lower_limit_record(ll_test, ll_train, args.starts, args.max_iter)
+    rec["more_iter"] = args.more_iter
+    out = read_json(RESULTS / f"{NAME}.json") if (RESULTS / f"{NAME}.json").exists() else {}
+    train_mse = out.get("train_mse", {}) | {"lower_limit": rec["train"]["mse"] if ll_train is not None else None,
+                                            "boxed_fits": float(boxed["train"].loss.mean())}
+    if "aposteriori_test_mse" in out:
+        rec["aposteriori_over_lower_limit"] = out["aposteriori_test_mse"] / rec["test"]["mse"]
+    return {"lower_limit_test_mse": rec["test"]["mse"], "lower_limit": rec, "train_mse": train_mse,
+            "boxed_fits_test_mse": float(boxed["test"].loss.mean())}
 
 
-def merge_data_size(sizes: dict) -> None:
-    """Put the data-size study into the main record and draw its figure."""
+def report_part(part: dict) -> None:
+    """Merge a size study's finished runs into the record (so a stopped run keeps what it finished)."""
+    merge(part, "partial")
+
+
+def learning_plot_from(sizes: dict) -> None:
+    """Draw the data-size figure (baseline and lower limit from the record)."""
     out = read_json(RESULTS / f"{NAME}.json")
     arms = {"a_priori": "apriori", "a_posteriori": "aposteriori"}
     curve = {"sizes": [int(n) for n in sizes],
              **{k: [{"mean": d[m][0], "std": d[m][1]} for d in sizes.values()] for k, m in arms.items()}}
     learning_plot(curve, {"baseline": {"test": out["baseline_test_mse"]},
                           "lower_limit": {"test": out["lower_limit_test_mse"]}}, RESULTS / f"{NAME}_data_size.png")
+
+
+def merge(update: dict, stage: str) -> None:
+    """Put one stage's keys into the record; ``commands`` keeps the command of every stage."""
+    import sys
+    out = read_json(RESULTS / f"{NAME}.json")
+    commands = out.get("commands", {}) | {stage: " ".join(["python", *sys.argv])}
     keep = {k: v for k, v in out.items() if k not in ("benchmark", "when", "command", "machine")}
-    print(write_result(NAME, keep | {"data_size": sizes, "stage": "complete"}))
+    for key in ("data_size", "network_size"):   # studies run in parts (several processes) add up
+        if key in update:
+            update = update | {key: keep.get(key, {}) | update[key]}
+    print(write_result(NAME, keep | update | {"commands": commands}))
 
 
 if __name__ == "__main__":

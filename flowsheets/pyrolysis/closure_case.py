@@ -25,11 +25,13 @@ from idaes_ml.closure import APrioriFits, TrainingResult, baseline_network, fit_
 from idaes_ml.nn import MLPRegressor, ScaledNetwork
 from flowsheets.pyrolysis.data import TrajectorySet
 from flowsheets.pyrolysis.kinetics import E_BASE, REACTIONS
-from flowsheets.pyrolysis.reduced import CONDITIONS, OBSERVED, context, reduced_problem, simulate_batch
+from flowsheets.pyrolysis.reduced import (CONDITIONS, OBSERVED, BatchedReducedProblem, context, reduced_problem,
+                                         simulate_batch)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from idaes_ml.closure import ClosureProblem
     from idaes_ml.nn import OnnxNetwork
     from idaes_ml.parallel import ClientSpec
 
@@ -106,20 +108,23 @@ def split_validation(ds: TrajectorySet, fraction: float = 0.2, seed: int = 0) ->
 
 def train_a_posteriori_net(ds: TrajectorySet, hidden: Sequence[int] = (16, 16), epochs: int = 2000,
                            learning_rate: float = 1e-2, seed: int = 0, validation: TrajectorySet | None = None,
-                           patience: int = 25, min_delta: float = 0.02,
-                           progress: bool = False) -> tuple[ScaledNetwork, TrainingResult]:
+                           patience: int = 25, min_delta: float = 0.02, progress: bool = False,
+                           problem: ClosureProblem | BatchedReducedProblem | None = None,
+                           ) -> tuple[ScaledNetwork, TrainingResult]:
     """Network trained through the differentiable 0D solve on the tar/char trajectories of ``ds``.
 
     Without ``validation`` 20 % of ``ds`` is held out (:func:`split_validation`);
     training stops once the validation loss has not fallen by ``min_delta``
     (relative) for ``patience`` epochs, keeping the weights of its lowest value.
+    ``problem`` is the 0D solve trained through: :func:`reduced_problem` (unrolled torch BDF2,
+    the default) or :class:`BatchedReducedProblem` (same discrete model, complex-step gradients, faster).
     """
     if validation is None:
         ds, validation = split_validation(ds, seed=seed)
     X = ds.conditions[CONDITIONS].reset_index(drop=True)
     net = baseline_network(X, dict(zip(E_LABELS, E_BASE)), scale=E_SCALE, hidden=hidden, seed=seed)
     val = (validation.conditions[CONDITIONS], context(validation.conditions), validation.observed(OBSERVED))
-    result = train_a_posteriori(net, reduced_problem(), X, context(X), ds.observed(OBSERVED), epochs=epochs,
+    result = train_a_posteriori(net, problem or reduced_problem(), X, context(X), ds.observed(OBSERVED), epochs=epochs,
                                 learning_rate=learning_rate, validation=val, patience=patience, seed=seed,
                                 progress=progress, min_delta=min_delta)
     return net, result

@@ -8,8 +8,8 @@ S.-C. Kong & A. Passalacqua, Chem. Eng. Sci. 99 (2013) 305–313: each component
 (``k1X``), which gives tar (``k2X``) or char + gas (``k3X``, char fraction
 ``Y_X``); tar cracks to gas (``k4``). Rates are first order, ``k = A exp(-E/RT)``.
 Masses are fractions of the initial particle mass; the remainder of the initial
-composition (1 - 0.94821, moisture/ash) is inert. Heats of reaction are
-neglected (both particle models share this choice).
+composition (1 - 0.94821, moisture/ash) is inert. The 0D model neglects heats
+of reaction; the 1-D particle (:mod:`flowsheets.pyrolysis.particle`) adds them.
 
 The rate functions take an array module ``xp`` (``numpy`` or ``torch``) so the
 same expressions drive the scipy ground truth and the differentiable torch model::

@@ -24,11 +24,27 @@ values marked *assumed* have no verified source and are listed as such.
 * Cell-wall (skeletal) density 1530 kg/m³ (specific gravity 1.53 of compressed
   cell wall, quoted on a wood-science page found by the search); porosity follows
   from it and the local solid density.
+* Corroboration only: the heat of primary pyrolysis (255 kJ/kg) lies in the
+  207–434 kJ/kg measured by M. Van de Velden, J. Baeyens et al., "Fundamentals,
+  kinetics and endothermicity of the biomass pyrolysis reaction", Renew. Energy 35
+  (2010) 232–242 (abstract); wood and char conductivities 0.105 / 0.071 W/(m K) are
+  also the values of a public transcription of C. Di Blasi, Int. J. Heat Mass
+  Transfer 41 (1998) 4139 (pf4d/wood_pyrolysis ``diblasi/p_diblasi_1998.py``; table
+  not seen).
 * *Assumed* (no verified source found): oven convection coefficient 50 W/(m² K),
   surface emissivity 0.95, heat capacity of the pore gas 1100 J/(kg K), molar
   masses of tar 100 g/mol and permanent gas 30 g/mol, heat of tar cracking and of
-  the activation steps zero. The wood moisture content is the part of the
-  0D model's initial composition (``kinetics.M0``) not in the three components.
+  the activation steps zero. Searched for (``search`` tool, docs/pages/code corpora):
+  Grønli & Melaaen (Energy Fuels 2000), Park, Atreya & Baum (Combust. Flame 2010)
+  and Park's 2008 dissertation, Di Blasi (Prog. Energy Combust. Sci. 2008), Bryden,
+  Ragland & Rutland (2002), Koufopanos et al. (1991), Lu et al. (Energy Fuels 2008),
+  Ragland et al. (Bioresour. Technol. 1991): the stored pages show titles and
+  abstracts, never their property tables, so none of these values could be checked.
+  The only tabulated values found disagree with ours (the Di Blasi 1998
+  transcription: emissivity 0.8, h 20 W/(m² K), gas cp 1800 J/(kg K)); they are
+  reported, not adopted, because the ground truth was generated with the values
+  above. The wood moisture content is the part of the 0D model's initial
+  composition (``kinetics.M0``) not in the three components.
 
 Geometry (a cylinder of length = Feret length ``FL`` and diameter ``FL/aspect``):
 conduction runs across the short dimension, radius ``R = FL/(2 aspect)``; the

@@ -21,6 +21,8 @@ a-priori fits::
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
     from idaes_ml.closure import ClosureProblem
 
 __all__ = ["CONDITIONS", "OBSERVED", "SUBSTEPS", "context", "initial_state", "rhs", "jacobian",
-           "observe", "reduced_problem", "simulate_batch", "temperature_history"]
+           "observe", "reduced_problem", "simulate_batch", "simulate_rows", "BatchedReducedProblem",
+           "temperature_history"]
 
 #: Inputs of the closure network: oven temperature [K], Feret length [mm], aspect ratio [-].
 CONDITIONS = ["T_oven", "feret_mm", "aspect"]
@@ -134,15 +137,14 @@ def temperature_history(T_oven: float, a_over_v: float, times: ArrayLike = OBS_T
     return T
 
 
-def simulate_batch(E: np.ndarray, T_oven: float, feret_mm: float, aspect: float,
-                   times: ArrayLike = OBS_TIMES, substeps: int = SUBSTEPS) -> np.ndarray:
-    """Tar/char trajectories ``(P, len(times), 2)`` of the 0D model for ``P`` parameter rows ``E``."""
-    E = np.atleast_2d(np.asarray(E, float))
-    grid = _grid(np.asarray(times, float), substeps)
-    a_over_v = 1.0 / ParticleGeometry.from_feret(feret_mm, aspect).volume_to_surface
-    T = temperature_history(T_oven, a_over_v, times, substeps)
-    k = A[None, :, None] * np.exp(-1000.0 * E.T[None, :, :] / (R_GAS * T[:, None, None]))  # (steps, 10, P)
-    m_prev = m = [np.full(E.shape[0], v) for v in M0]
+def _integrate(E: np.ndarray, T: np.ndarray, grid: np.ndarray, substeps: int) -> np.ndarray:
+    """BDF2 tar/char ``(P, len(grid[::substeps]), 2)`` for rows ``E`` (P, 10), real or complex.
+
+    ``T`` is the temperature on ``grid``, ``(n_steps+1, 1)`` for all rows or ``(n_steps+1, P)`` per row.
+    Only ``+ - * /`` and ``exp`` act on ``E``, so complex ``E`` gives complex-step derivatives.
+    """
+    k = A[None, :, None] * np.exp(-1000.0 * E.T[None, :, :] / (R_GAS * T[:, None, :]))  # (steps, 10, P)
+    m_prev = m = [np.full(E.shape[0], v, dtype=E.dtype) for v in M0]
     keep = [m]
     for n, (a, b, hb) in enumerate(_bdf2_weights(grid)):
         rows: list[list] = [[] for _ in range(9)]
@@ -162,3 +164,77 @@ def simulate_batch(E: np.ndarray, T_oven: float, feret_mm: float, aspect: float,
         keep.append(m)
     traj = np.array([[s[6], s[8]] for s in keep[::substeps]])  # (len(times), 2, P)
     return traj.transpose(2, 0, 1)
+
+
+def simulate_batch(E: np.ndarray, T_oven: float, feret_mm: float, aspect: float,
+                   times: ArrayLike = OBS_TIMES, substeps: int = SUBSTEPS) -> np.ndarray:
+    """Tar/char trajectories ``(P, len(times), 2)`` of the 0D model for ``P`` parameter rows ``E``."""
+    E = np.atleast_2d(np.asarray(E, float))
+    grid = _grid(np.asarray(times, float), substeps)
+    a_over_v = 1.0 / ParticleGeometry.from_feret(feret_mm, aspect).volume_to_surface
+    T = temperature_history(T_oven, a_over_v, times, substeps)
+    return _integrate(E, T[:, None], grid, substeps)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_history(T_oven: float, a_over_v: float, substeps: int) -> np.ndarray:
+    return temperature_history(T_oven, a_over_v, OBS_TIMES, substeps)
+
+
+def simulate_rows(E: np.ndarray, ctx: np.ndarray, jacobian: bool = False, substeps: int = SUBSTEPS,
+                  chunk: int = 2000) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Tar/char ``(B, len(OBS_TIMES), 2)`` of row ``b`` with parameters ``E[b]`` at context ``ctx[b]``.
+
+    Every row of ``E`` (B, 10) has its own ``ctx`` row ``[T_oven, A/V]`` (see :func:`context`);
+    all rows are integrated in one batch. With ``jacobian`` also returns the exact
+    ``dY/dE`` ``(B, len(OBS_TIMES), 2, 10)`` by complex steps (one complex set per parameter).
+    """
+    E = np.atleast_2d(np.asarray(E, float))
+    ctx = np.atleast_2d(np.asarray(ctx, float))
+    grid = _grid(np.asarray(OBS_TIMES, float), substeps)
+    T = np.column_stack([_cached_history(float(t), float(a), substeps) for t, a in ctx])  # (steps, B)
+    if not jacobian:
+        return np.concatenate([_integrate(E[i:i + chunk], T[:, i:i + chunk], grid, substeps)
+                               for i in range(0, len(E), chunk)])
+    p, h = E.shape[1], 1e-30
+    Ec = (E[:, None, :] + 1j * h * np.eye(p)[None]).reshape(-1, p)   # (B*p, p)
+    Tc = np.repeat(T, p, axis=1)
+    rows = max(1, chunk // p) * p
+    Y = np.concatenate([_integrate(Ec[i:i + rows], Tc[:, i:i + rows], grid, substeps)
+                        for i in range(0, len(Ec), rows)]).reshape(len(E), p, len(OBS_TIMES), 2)
+    return Y[:, 0].real.copy(), np.moveaxis(Y.imag / h, 1, -1)
+
+
+class _RowYields(torch.autograd.Function):
+    """Torch op over :func:`simulate_rows`: forward values, backward through the complex-step Jacobian."""
+
+    @staticmethod
+    def forward(fctx, E: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        Y, J = simulate_rows(E.detach().numpy(), ctx.numpy(), jacobian=True)
+        fctx.save_for_backward(torch.from_numpy(J))
+        return torch.from_numpy(Y)
+
+    @staticmethod
+    def backward(fctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # noqa: D102
+        (J,) = fctx.saved_tensors
+        return torch.einsum("btk,btkp->bp", grad, J), None
+
+
+@dataclass
+class BatchedReducedProblem:
+    """The 0D model for closure training, integrated by :func:`simulate_rows` (numpy, complex-step gradients).
+
+    Same discrete model and ``simulate(params, ctx)`` contract as :func:`reduced_problem`,
+    so :func:`idaes_ml.closure.train_a_posteriori` accepts it; an epoch costs a few
+    batched numpy calls instead of an unrolled torch solve.
+    """
+
+    times: np.ndarray = field(default_factory=lambda: OBS_TIMES.copy())
+
+    def simulate(self, params: torch.Tensor, ctx: torch.Tensor) -> torch.Tensor:
+        """Observations ``(B, len(times), 2)``, differentiable in ``params`` (float64)."""
+        params = torch.as_tensor(params).to(torch.float64)
+        ctx = torch.as_tensor(ctx, dtype=torch.float64)
+        if params.requires_grad and torch.is_grad_enabled():
+            return _RowYields.apply(params, ctx)
+        return torch.from_numpy(simulate_rows(params.detach().numpy(), ctx.numpy()))
