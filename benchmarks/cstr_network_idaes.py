@@ -13,7 +13,7 @@
    to have interior optima);
 4. closed loops on the scipy plant (same equations as the IDAES plant, see 2, at a fraction of the
    time): PI, RTO -> PI (guarded, multi-start) and economic MPC (relaxed log barrier, 1 K margin, hard
-   terminal constraint T <= T_max - 1 K at the horizon's end, guard, feed capped at the margin-limited
+   contractive terminal constraint T[H] <= max(T_max - 1 K, T[0]), guard, feed capped at the margin-limited
    learned optimum, PI fallback), economic objective after the disturbance;
 5. the same MPC closed loop on the IDAES plant in ``idaes_mpc_scenario`` (compared with its scipy run).
 

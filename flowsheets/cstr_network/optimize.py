@@ -226,8 +226,10 @@ class MPCPolicy:
     (checked before solving) or the solve fails; ``info["note"]`` says which.  ``cap_feed`` caps each
     train's flow at the margin-limited learned steady optimum's: a 3-step horizon cannot see the slow
     temperature rise a larger feed causes, the steady optimum can.  ``terminal_margin`` (K) adds the hard
-    terminal constraint ``T[r, H] <= T_max - terminal_margin`` on every online reactor at the end of the
-    horizon (also with the barrier; no plan may end closer to the limit; an infeasible one means PI fallback).
+    terminal constraint ``T[r, H] <= max(T_max - terminal_margin, T[r, 0])`` on every online reactor (also
+    with the barrier): a plan ends at least that far under the limit or, for a reactor already closer, no
+    hotter than it starts (a contractive terminal set a short horizon can reach; an infeasible plan means PI
+    fallback).
     ``multistart`` computes the steady targets from :func:`train_flow_starts`.  ``persistent`` solves
     with the in-process persistent Ipopt (compiled once per rebuild).
     """
@@ -256,7 +258,8 @@ class MPCPolicy:
         if self.terminal_margin is not None:
             H, T_end = m.K.last(), self.net.limits.T_max - self.terminal_margin
             online = [int(r) for r in np.flatnonzero(self.net.online(self.d))]
-            m.terminal = pyo.Constraint(online, rule=lambda m, r: m.x[f"R{r}", "T", H] <= T_end)
+            m.terminal_T = pyo.Param(online, initialize=T_end, mutable=True, doc="terminal bound, set each step")
+            m.terminal = pyo.Constraint(online, rule=lambda m, r: m.x[f"R{r}", "T", H] <= m.terminal_T[r])
 
     def _fallback(self, k: int, X: np.ndarray, d: Disturbance, why: str,
                   flags: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -319,6 +322,10 @@ class MPCPolicy:
         outside = self._state_outside(X, d) if self.guard is not None else []
         if outside:
             return self._fallback(k, X, d, f"state outside the training data ({'; '.join(outside[:2])})", outside)
+        if self.terminal_margin is not None:  # contractive: no hotter than now where already within the margin
+            T_end = self.net.limits.T_max - self.terminal_margin
+            for r, par in self.ctrl.model.terminal_T.items():
+                par.set_value(max(T_end, float(X[r, 2])))
         u, info = self.ctrl.step(graph_state(X), graph_exogenous(self.net, d), self.applied)
         if info["fallback"]:
             return self._fallback(k, X, d, info["note"], info["out_of_domain"])
