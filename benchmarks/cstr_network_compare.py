@@ -4,7 +4,9 @@ Needs the models of benchmarks/cstr_network_dynamics.py.  Writes
 results/cstr_network_compare.json and cstr_network_compare_<scenario>.png:
 
 1. steady state, per scenario's post-disturbance conditions: product of the PI design point,
-   of the learned-network optimum *applied to the plant*, and of the true plant optimum;
+   of the learned-network optimum *applied to the plant*, and of the plant optimum from the nominal
+   split (``true_opt``, what Ipopt finds from there) and the best of train_flow_starts
+   (``true_opt_multistart``: with unequal splits the steady optimum can be higher);
 2. closed loop (40 x 30 s): PI baseline (design setpoints) vs PI with the fixed setpoints of
    the true nominal optimum (attribution: how much do better fixed setpoints alone give?) vs
    RTO (learned steady optimum, re-solved on each measured disturbance -> PI setpoints/split);
@@ -26,7 +28,7 @@ import torch
 from _common import RESULTS, Timer, write_result
 from flowsheets.cstr_network.control import PIBaseline, design_setpoints
 from flowsheets.cstr_network.learned import DT, load_reactor_model
-from flowsheets.cstr_network.optimize import MPCPolicy, RTOPolicy, optimize_steady_state, plant_steady_state
+from flowsheets.cstr_network.optimize import MPCPolicy, RTOPolicy, optimize_steady_state, plant_steady_state, train_flow_starts
 from flowsheets.cstr_network.plant import CSTRNetwork
 from flowsheets.cstr_network.scenarios import SCENARIOS, run_closed_loop
 from flowsheets.cstr_network.steady_state import InfeasibleSetpointError, required_coolant
@@ -47,11 +49,13 @@ def steady_comparison(net, model, scenario) -> dict:
         r = optimize_steady_state(net, model, d)
     v = plant_steady_state(net, d, r["F"], r["Fc"])
     true = plant_steady_state(net, d, optimize=True)
+    multi = plant_steady_state(net, d, optimize=True, starts=train_flow_starts(net, d))
     out.update(learned_opt_status=r["status"], learned_opt_predicted=r["predicted_product"] if r["ok"] else None,
                learned_opt_on_plant=v["product"], learned_opt_plant_violation_K=v["violation_K"],
                learned_opt_s=t.seconds, true_opt=true["product"], true_opt_status=true["status"],
                learned_F=r["F"].round(2).tolist(), learned_Fc=r["Fc"].round(2).tolist(),
-               true_F=true["F"].round(2).tolist(), true_Fc=true["Fc"].round(2).tolist())
+               true_F=true["F"].round(2).tolist(), true_Fc=true["Fc"].round(2).tolist(),
+               true_opt_multistart=multi["product"], true_multistart_F=multi["F"].round(2).tolist())
     return out
 
 
