@@ -164,6 +164,12 @@ def test_coolant_limit_and_fouling_reach_the_learned_optimum(model):
     assert true["Fc"].sum() <= 120.0 * (1 + 1e-6) and true["objective"] >= plant_steady_state(net, d, optimize=True)["objective"] - 1e-6
     b = on_bounds(net, d, true["F"], true["Fc"])
     assert b["coolant_header_binds"] and b["interior"] and b["decisions"] == 6
+    # equal trains (no fouling): of mirror-image optima, the one nearest the preferred (current) flows
+    sym = Disturbance(coolant_supply=120.0)
+    near = {i: optimize_steady_state(net, model, sym, starts=starts, prefer=starts[i]) for i in (1, 2)}
+    assert near[1]["predicted_product"] == pytest.approx(near[2]["predicted_product"], rel=1e-4)
+    for i, j in ((1, 2), (2, 1)):
+        assert np.abs(near[i]["F"] - starts[i]).sum() <= np.abs(near[j]["F"] - starts[i]).sum() + 1e-6
 
 
 def test_mpc_terminal_constraint_keeps_the_plan_end_below_the_margin(model):

@@ -127,19 +127,24 @@ def disturbance_violations(net: CSTRNetwork, model: NeuralStateSpace, d: Disturb
 def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_guess: np.ndarray | None = None,
                           formulation: str = "full_space", solver_options: dict | None = None,
                           guard: float | None = None, margin: float = 0.0,
-                          starts: Sequence[np.ndarray] | None = None) -> dict:
+                          starts: Sequence[np.ndarray] | None = None, prefer: np.ndarray | None = None) -> dict:
     """Steady-state optimum on the learned network; returns inputs, predicted states/product, status, times.
 
     ``guard`` (radius factor, e.g. 1.0) keeps every network's inputs inside its training support
     (:class:`idaes_ml.dynamics.Support`); with a guard, a disturbance outside the training ranges
     raises OutOfDomainError before anything is solved.  ``margin`` (K) lowers the temperature limit.
     ``starts``: initial train flows of a multi-start (e.g. :func:`train_flow_starts`); the best optimal
-    solve is returned (``n_starts``, ``n_optimal``); default one start from the nominal split.
+    solve is returned (``n_starts``, ``n_optimal``); default one start from the nominal split.  ``prefer``
+    (train flows, e.g. the current ones): among optimal starts within 1e-4 (relative) of the best, the one
+    closest to them -- equal trains have mirror-image optima, and swapping the loads costs a transient.
     """
     if starts is not None:
         runs = [_optimize_once(net, model, d, X_guess, formulation, solver_options, guard, margin, F0) for F0 in starts]
         ok = [r for r in runs if r["ok"]]
         best = max(ok, key=lambda r: r["predicted_product"]) if ok else runs[0]
+        if ok and prefer is not None:
+            tie = [r for r in ok if r["predicted_product"] >= best["predicted_product"] - 1e-4 * abs(best["predicted_product"])]
+            best = min(tie, key=lambda r: float(np.abs(r["F"] - np.asarray(prefer, dtype=float)).sum()))
         return {**best, "n_starts": len(runs), "n_optimal": len(ok),
                 "build_s": sum(r["build_s"] for r in runs), "solve_s": sum(r["solve_s"] for r in runs)}
     return _optimize_once(net, model, d, X_guess, formulation, solver_options, guard, margin, None)
@@ -230,7 +235,8 @@ class MPCPolicy:
     with the barrier): a plan ends at least that far under the limit or, for a reactor already closer, no
     hotter than it starts (a contractive terminal set a short horizon can reach; an infeasible plan means PI
     fallback).
-    ``multistart`` computes the steady targets from :func:`train_flow_starts`.  ``persistent`` solves
+    ``multistart`` computes the steady targets from :func:`train_flow_starts` (of equally good optima, the
+    one nearest the current train flows).  ``persistent`` solves
     with the in-process persistent Ipopt (compiled once per rebuild).
     """
 
@@ -297,7 +303,8 @@ class MPCPolicy:
             self.d, self.unusable = d, ""
             try:
                 target = optimize_steady_state(self.net, self.model, d, guard=self.guard, margin=self.margin,
-                                               starts=train_flow_starts(self.net, d) if self.multistart else None)
+                                               starts=train_flow_starts(self.net, d) if self.multistart else None,
+                                               prefer=decisions_to_plant(self.net, self.applied)[0])
             except OutOfDomainError as exc:
                 self.unusable = str(exc)
                 return self._fallback(k, X, d, self.unusable, [self.unusable])
@@ -340,7 +347,7 @@ class RTOPolicy:
     """Steady-state optimization on the learned network (re-run when the measured disturbance
     changes) feeding its temperatures and split to the PI loops; keeps the old ones if it fails or
     (with a ``guard``) if the disturbance lies outside the model's training data.  ``multistart``: the
-    optimum from :func:`train_flow_starts`."""
+    optimum from :func:`train_flow_starts` (of equally good optima, the one nearest the current split)."""
 
     def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT, solver_options: dict | None = None,
                  guard: float | None = None, multistart: bool = False) -> None:
@@ -356,7 +363,8 @@ class RTOPolicy:
             self.d = d
             try:
                 r = optimize_steady_state(self.net, self.model, d, X_guess=X, solver_options=self.solver_options,
-                                          guard=self.guard, starts=train_flow_starts(self.net, d) if self.multistart else None)
+                                          guard=self.guard, starts=train_flow_starts(self.net, d) if self.multistart else None,
+                                          prefer=self.pi.split * self.net.supply(d))
             except OutOfDomainError as exc:
                 r = {"ok": False, "status": str(exc)}
             if r["ok"]:
