@@ -6,19 +6,25 @@
 The defaults are the documented smaller run that fits ~30 min on 2 shared cores; the seed's
 study is ``--n-lhs 250 --n-test 50 --sizes 10 25 50 100 200 --sweep 8``.
 
-Stages (the JSON is rewritten after each, ``stage`` says how far it got):
+Stages (the JSON is rewritten after each, ``stage`` says how far ``main`` got):
 
-1. ground truth from :mod:`flowsheets.pyrolysis.particle` at ``--nodes`` shells (LHS + 3 sweeps, cached parquet);
+1. ground truth from :mod:`flowsheets.pyrolysis.particle` at ``--nodes`` shells (LHS + 3 sweeps, cached parquet;
+   failed runs are printed and listed in ``*_failures.csv``, never kept);
 2. convergence on ``--n-conv`` test conditions: yield MSE of the production grid against a 4x finer one, and
    of the production tolerances against 100x tighter ones; energy-audit residual and mass closure;
-3. black-box fits (lower limit of the 0D form), baseline / a priori / a posteriori train and test MSE;
-4. data size: ``--subsets`` random subsets per size, every network stopped by early stopping on 20 % of its subset;
-5. E_A landscape on the sweeps (seed Fig. 4) and its smoothness;
-6. EO design with the exported closure (OMLT + Ipopt) validated by a temperature scan of the particle model.
+3. boxed black-box fits (a priori targets), baseline / a priori / a posteriori train and test MSE, and the
+   lower limit of the 0D form: unboxed multi-start fits run to convergence (:mod:`flowsheets.pyrolysis.lower_limit`);
+4. E_A landscape on the sweeps (seed Fig. 4) and its smoothness;
+5. EO design with the exported closure (OMLT + Ipopt) validated by a temperature scan of the particle model.
 
-``--stage main`` stops before step 4 and ``--stage data-size`` runs only step 4 (refitting the training set),
-so the two can run side by side; step 4 writes ``results/pyrolysis_fidelity_data_size.json`` after every size
-and merges into the main record when done.
+``--stage main`` runs 1-5. The other stages run one study and merge its keys into the record, so they can
+run side by side (each size or layer shape is merged as soon as it is done):
+
+* ``--stage lower-limit [--starts 8] [--more-iter N]``: the lower-limit fits alone (``--more-iter`` continues
+  the cached fits whose best start had not converged);
+* ``--stage data-size --sizes ...``: ``--subsets`` random subsets per size of a pool of the training set plus
+  ``--extra-lhs`` more trajectories (LHS seed 1), every network stopped by early stopping on 20 % of its subset;
+* ``--stage network-size --net-n 50 --layers 16x16 8 ...``: the same per hidden-layer shape.
 
 Writes ``results/pyrolysis_fidelity.json`` and ``results/pyrolysis_fidelity_*.png``.
 """
@@ -172,7 +178,7 @@ def lower_limit(name: str, ds: TrajectorySet, boxed: APrioriFits | None, starts:
     else:
         x0 = multistarts(len(ds.conditions), k=starts, extra=None if boxed is None else boxed.params.to_numpy())
         fits = fit_lower_limit(ds.conditions, ds.observed(OBSERVED), x0, max_iter=max_iter)
-        df = pd.concat([fits.params, fits.mse, fits.status], axis=1)
+        df = pd.concat([fits.params, fits.mse, fits.status], axis=1).assign(n_starts=x0.shape[1], max_iter=max_iter)
     todo = np.flatnonzero(~df["converged"].to_numpy(bool))
     if more_iter and len(todo):
         more = fit_lower_limit(ds.conditions.iloc[todo], ds.observed(OBSERVED)[todo],
@@ -187,16 +193,18 @@ def lower_limit(name: str, ds: TrajectorySet, boxed: APrioriFits | None, starts:
     return df
 
 
-def lower_limit_record(test: pd.DataFrame, train: pd.DataFrame | None, starts: int, max_iter: int) -> dict:
+def lower_limit_record(test: pd.DataFrame, train: pd.DataFrame | None) -> dict:
     """JSON part of the lower limit: test (and train) mean MSE, converged counts, per-sample status."""
     def part(df: pd.DataFrame) -> dict:
         return {"mse": float(df["mse"].mean()), "converged": int(df["converged"].sum()), "samples": len(df),
+                "starts": int(df["n_starts"].iloc[0]), "max_iter": int(df["max_iter"].iloc[0]),
                 "per_sample": df[["mse", "reason", "iterations", "converged", "start", "starts_converged",
                                   "starts_within_1pct", "worst_over_best"]].to_dict("list")}
     rec = {"method": "Levenberg-Marquardt in E/E_base, no bounds, exact (complex-step) Jacobian, "
-                     f"starts: baseline, boxed fit, {starts} random (E_base x (1 + 0.15 N(0,1))); "
-                     "convergence: scipy least_squares tests ftol=xtol=gtol=1e-10",
-           "max_iter": max_iter, "test": part(test)}
+                     "starts: baseline, boxed fit, random ones (E_base x (1 + 0.15 N(0,1))), see 'starts'; "
+                     "convergence: scipy least_squares tests ftol=xtol=gtol=1e-10; 'max_iter' is the first "
+                     "run's cap, 'iterations' per sample include continuations (--more-iter)",
+           "test": part(test)}
     return rec | ({"train": part(train)} if train is not None else {})
 
 
@@ -327,8 +335,7 @@ def lower_limit_stage(train: TrajectorySet, test: TrajectorySet, tag: str, args,
     ll_test = lower_limit(f"{tag}_test", test, boxed["test"], args.starts, args.max_iter, args.more_iter)
     ll_train = (lower_limit(f"{tag}_train", train, boxed["train"], args.starts, args.max_iter, args.more_iter)
                 if args.lower_limit_train else None)
-    rec = lower_limit_record(ll_test, ll_train, args.starts, args.max_iter)
-    rec["more_iter"] = args.more_iter
+    rec = lower_limit_record(ll_test, ll_train)
     out = read_json(RESULTS / f"{NAME}.json") if (RESULTS / f"{NAME}.json").exists() else {}
     train_mse = out.get("train_mse", {}) | {"lower_limit": rec["train"]["mse"] if ll_train is not None else None,
                                             "boxed_fits": float(boxed["train"].loss.mean())}

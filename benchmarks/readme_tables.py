@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -190,18 +191,43 @@ def pyrolysis_fidelity(results: Path) -> str:
     r = load(results, "pyrolysis_fidelity")
     labels = {"baseline": "baseline (literature E_A)", "apriori": "a priori (per-sample fits → network)",
               "aposteriori": "a posteriori (through the torch BDF2 solve)",
-              "lower_limit": "lower limit of the 0D form (per-sample fits)"}
-    rows = [[label, f"{r['train_mse'][key]:.2e}", f"{r[f'{key}_test_mse']:.2e}"] for key, label in labels.items()]
-    return markdown(["model", "train MSE", "test MSE"], rows)
+              "lower_limit": "lower limit of the 0D form (unboxed multi-start fits, best start)"}
+
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2e}"
+
+    rows = [[label, fmt(r["train_mse"].get(key)), fmt(r[f"{key}_test_mse"])] for key, label in labels.items()]
+    ll = r.get("lower_limit", {})
+    note = (f"\nLower limit: the best start converged for {ll['test']['converged']} of {ll['test']['samples']} "
+            f"test trajectories (scipy-style ftol/xtol/gtol tests); a-posteriori test MSE / lower limit = "
+            f"{ll['aposteriori_over_lower_limit']:.1f}\n" if "aposteriori_over_lower_limit" in ll else "")
+    return markdown(["model", "train MSE", "test MSE"], rows) + note
+
+
+def _size_rows(study: dict) -> list[list]:
+    """Rows ``[a priori, a posteriori (mean ± std), a posteriori median, subsets, stopped]`` of a size study."""
+    return [[*(f"{d[k][0]:.2e} ± {d[k][1]:.1e}" for k in ("apriori", "aposteriori")),
+             f"{statistics.median(d['runs']['aposteriori']):.2e}", d["subsets"], d.get("stopped", "–")]
+            for d in study.values()]
 
 
 @table("pyrolysis_data_size")
 def pyrolysis_data_size(results: Path) -> str:
     """Test MSE (mean ± std over random subsets, early stopping) per number of training trajectories."""
     sizes = load(results, "pyrolysis_fidelity").get("data_size", {})
-    rows = [[n, *(f"{d[k][0]:.2e} ± {d[k][1]:.1e}" for k in ("apriori", "aposteriori")), d["subsets"]]
-            for n, d in sizes.items()]
-    return markdown(["trajectories", "a priori", "a posteriori", "subsets"], rows)
+    rows = [[n, *row] for n, row in zip(sizes, _size_rows(sizes))]
+    return markdown(["trajectories", "a priori", "a posteriori", "a posteriori median", "subsets", "stopped by"], rows)
+
+
+@table("pyrolysis_network_size")
+def pyrolysis_network_size(results: Path) -> str:
+    """Test MSE (mean ± std over random subsets, early stopping) per hidden-layer shape of both networks."""
+    study = dict(load(results, "pyrolysis_fidelity").get("network_size", {}))
+    n = study.pop("n_train", "?")
+    rows = [[name.replace("x", " × "), *row] for name, row in zip(study, _size_rows(study))]
+    return markdown(["hidden layers", "a priori", "a posteriori", "a posteriori median", "subsets", "stopped by"],
+                    rows) + (
+        f"\n{n} training trajectories per run\n")
 
 
 @table("cumene_trust")
