@@ -165,12 +165,14 @@ def network_size(pool: TrajectorySet, fits_pool: APrioriFits, test: TrajectorySe
 
 
 def lower_limit(name: str, ds: TrajectorySet, boxed: APrioriFits | None, starts: int, max_iter: int,
-                more_iter: int = 0) -> pd.DataFrame:
+                more_iter: int = 0, net_start: np.ndarray | None = None) -> pd.DataFrame:
     """Unboxed multi-start fits (:func:`fit_lower_limit`) of ``ds``, cached as ``results/pyrolysis_lowerlimit_<name>``.
 
     Starts: baseline, the boxed fits ``boxed`` (if given) and ``starts`` random ones.
     ``more_iter`` continues the samples whose best start did not converge from where they
-    stopped, for up to that many more iterations. One row per sample: E_A, mse, convergence status.
+    stopped, for up to that many more iterations. ``net_start`` (``(N, 10)``, the a-posteriori network's E_A)
+    adds one more start per sample, so each fit is at most that network's error.
+    One row per sample: E_A, mse, convergence status.
     """
     path = RESULTS / f"pyrolysis_lowerlimit_{name}.parquet"
     if path.exists():
@@ -189,6 +191,17 @@ def lower_limit(name: str, ds: TrajectorySet, boxed: APrioriFits | None, starts:
         df.loc[rows, "mse"] = more.mse.to_numpy()[better]
         df.loc[rows, ["reason", "converged"]] = more.status[["reason", "converged"]].to_numpy()[better]
         df.loc[rows, "iterations"] += more.status["iterations"].to_numpy()[better]
+    if net_start is not None and "net_start_mse" not in df:
+        extra = fit_lower_limit(ds.conditions, ds.observed(OBSERVED), net_start[:, None, :], max_iter=max_iter)
+        better = np.flatnonzero(extra.mse.to_numpy() < df["mse"].to_numpy())
+        df.loc[better, E_LABELS] = extra.params.to_numpy()[better]
+        df.loc[better, "mse"] = extra.mse.to_numpy()[better]
+        df.loc[better, ["reason", "converged", "iterations"]] = extra.status[
+            ["reason", "converged", "iterations"]].to_numpy()[better]
+        df.loc[better, "start"] = df["n_starts"].to_numpy()[better]      # index of the new start
+        df["net_start_mse"] = extra.mse.to_numpy()
+        df["net_start_converged"] = extra.status["converged"].to_numpy()
+        df["n_starts"] += 1
     write_table(df, path)
     return df
 
@@ -198,10 +211,13 @@ def lower_limit_record(test: pd.DataFrame, train: pd.DataFrame | None) -> dict:
     def part(df: pd.DataFrame) -> dict:
         return {"mse": float(df["mse"].mean()), "converged": int(df["converged"].sum()), "samples": len(df),
                 "starts": int(df["n_starts"].iloc[0]), "max_iter": int(df["max_iter"].iloc[0]),
+                "best_from_aposteriori_start": int((df["start"] == df["n_starts"] - 1).sum())
+                if "net_start_mse" in df else 0,
                 "per_sample": df[["mse", "reason", "iterations", "converged", "start", "starts_converged",
                                   "starts_within_1pct", "worst_over_best"]].to_dict("list")}
     rec = {"method": "Levenberg-Marquardt in E/E_base, no bounds, exact (complex-step) Jacobian, "
-                     "starts: baseline, boxed fit, random ones (E_base x (1 + 0.15 N(0,1))), see 'starts'; "
+                     "starts: baseline, boxed fit, random ones (E_base x (1 + 0.15 N(0,1))), with "
+                     "--start-from-aposteriori the a-posteriori network's E_A (last start), see 'starts'; "
                      "convergence: scipy least_squares tests ftol=xtol=gtol=1e-10; 'max_iter' is the first "
                      "run's cap, 'iterations' per sample include continuations (--more-iter)",
            "test": part(test)}
@@ -243,6 +259,8 @@ def main() -> None:
     ap.add_argument("--max-iter", type=int, default=3000, help="iteration cap of the lower-limit fits")
     ap.add_argument("--more-iter", type=int, default=0,
                     help="continue the cached lower-limit fits that did not converge for this many iterations")
+    ap.add_argument("--start-from-aposteriori", action="store_true",
+                    help="add the exported a-posteriori network's E_A as one more lower-limit start")
     ap.add_argument("--lower-limit-train", action="store_true", help="also fit the training set's lower limit")
     ap.add_argument("--net-n", type=int, default=80, help="trajectories per network-size run")
     ap.add_argument("--layers", nargs="+", default=["8", "16x16", "32x32", "64x64", "16x16x16"])
@@ -332,8 +350,15 @@ def main() -> None:
 def lower_limit_stage(train: TrajectorySet, test: TrajectorySet, tag: str, args, workers) -> dict:
     """Lower-limit keys of the record: converged unboxed fits of the test (and training) set."""
     boxed = {k: cached_fits(f"{tag}_{k}", d, workers) for k, d in (("test", test), ("train", train))}
-    ll_test = lower_limit(f"{tag}_test", test, boxed["test"], args.starts, args.max_iter, args.more_iter)
-    ll_train = (lower_limit(f"{tag}_train", train, boxed["train"], args.starts, args.max_iter, args.more_iter)
+    net = None
+    if args.start_from_aposteriori:   # the exported network of the main stage
+        net = OnnxSurrogate.load(RESULTS / "pyrolysis_onnx", "a_posteriori").network
+    starts = {k: None if net is None else predict_E(net, d.conditions).to_numpy() for k, d in (("test", test),
+                                                                                                 ("train", train))}
+    ll_test = lower_limit(f"{tag}_test", test, boxed["test"], args.starts, args.max_iter, args.more_iter,
+                          starts["test"])
+    ll_train = (lower_limit(f"{tag}_train", train, boxed["train"], args.starts, args.max_iter, args.more_iter,
+                            starts["train"])
                 if args.lower_limit_train else None)
     rec = lower_limit_record(ll_test, ll_train)
     out = read_json(RESULTS / f"{NAME}.json") if (RESULTS / f"{NAME}.json").exists() else {}

@@ -198,8 +198,9 @@ def pyrolysis_fidelity(results: Path) -> str:
 
     rows = [[label, fmt(r["train_mse"].get(key)), fmt(r[f"{key}_test_mse"])] for key, label in labels.items()]
     ll = r.get("lower_limit", {})
+    train = f" and {ll['train']['converged']} of {ll['train']['samples']} training" if "train" in ll else ""
     note = (f"\nLower limit: the best start converged for {ll['test']['converged']} of {ll['test']['samples']} "
-            f"test trajectories (scipy-style ftol/xtol/gtol tests); a-posteriori test MSE / lower limit = "
+            f"test{train} trajectories (scipy-style ftol/xtol/gtol tests); a-posteriori test MSE / lower limit = "
             f"{ll['aposteriori_over_lower_limit']:.1f}\n" if "aposteriori_over_lower_limit" in ll else "")
     return markdown(["model", "train MSE", "test MSE"], rows) + note
 
