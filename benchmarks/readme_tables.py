@@ -120,11 +120,21 @@ def cstr_mpc(results: Path) -> str:
                    f"{record['load_average_at_end'][0]:.1f} on 2 cores; `{record['command']}`\n")
 
 
+def _learned_optimum_cell(row: dict, tol: float) -> str:
+    """Gap of a learned optimum (re-simulated on the plant) to the plant's, its shut trains, and 'infeasible' with
+    the violation when the plant leaves the temperature limits by more than ``tol`` K."""
+    cell = signed(round(-row["gap_pct"], 2) + 0.0, 2)
+    if row.get("shut_trains"):
+        cell += f", train {' & '.join(str(j) for j in row['shut_trains'])} shut"
+    return cell if row["violation_K"] <= tol else f"{cell}, infeasible ({row['violation_K']:.2f} K off limits)"
+
+
 @table("cstr_idaes")
 def cstr_idaes(results: Path) -> str:
     """Issue 19 per scenario: IDAES vs scipy plant, plant optimum (multi-start; decisions on bounds; vs the
     equal-split start), guarded/unguarded learned optimum gap, MPC vs RTO -> PI; MPC on the IDAES plant."""
     det = load(results, "cstr_network_idaes_details")
+    tol = det.get("feasibility_tol_K", 0.05)
     rows = []
     for key, label in {**SCENARIOS, **MORE_SCENARIOS}.items():
         gap, cl = det["optimum_gaps"][key], det["closed_loop"][key]
@@ -133,7 +143,7 @@ def cstr_idaes(results: Path) -> str:
         rows.append([label, f"{max(det['idaes_vs_scipy'][key]['max_abs_state_diff'][s] for s in ('T', 'TK')):.1e}",
                      f"{bounds['decisions_on_bounds']} / {bounds['decisions']}",
                      signed(round(100 * (gap["plant_optimum"] / gap["plant_optimum_single_start"] - 1), 1) + 0.0),
-                     *(signed(round(-gap[g]["gap_pct"], 2) + 0.0, 2) for g in ("guarded", "unguarded")),
+                     *(_learned_optimum_cell(gap[g], tol) for g in ("guarded", "unguarded")),
                      signed(round(100 * (econ["mpc"] / econ["rto_pi"] - 1), 1) + 0.0),
                      f"{cl['rto_pi']['constraint_violation_K_max']:.2f} / {cl['mpc']['constraint_violation_K_max']:.2f}",
                      cl["mpc"]["fallbacks"]])
@@ -144,7 +154,9 @@ def cstr_idaes(results: Path) -> str:
     goal = load(results, "cstr_network_idaes")
     text += (f"\nTargets (`benchmarks/results/cstr_network_idaes.json`): IDAES vs scipy "
              f"{goal['idaes_vs_scipy_max_abs_K']:.1e} K (≤ 0.01), largest guarded-optimum gap "
-             f"{goal['guarded_optimum_gap_pct']['max']:.2f} % (≤ 1.0), MPC over the limit by at most "
+             f"{goal['guarded_optimum_gap_pct']['max']:.2f} % (≤ 1.0; an optimum off the temperature limits by more "
+             f"than {tol:g} K on the plant counts as 100 %), largest temperature violation of a guarded optimum "
+             f"{goal.get('guarded_optimum_violation_K_max', float('nan')):.2f} K, MPC over the limit by at most "
              f"{goal['mpc']['constraint_violation_K_max']:.2f} K (≤ 0.5), ahead of RTO → PI in "
              f"{goal['mpc']['beats_rto_pi_scenarios']} of {len(rows)} scenarios (≥ 3).\n")
     on = det.get("mpc_on_idaes_plant")

@@ -157,3 +157,28 @@ def test_fouled_jacket_lowers_conductance_in_plant_and_steady_state():
     assert X[0] == pytest.approx(X[2], abs=1e-6)  # upstream reactors unaffected
     Fc = required_coolant(net, net.nominal_flows(), X[:, 2], d)
     assert Fc == pytest.approx(31.0, rel=1e-4)  # the setpoint check uses the fouled conductance too
+
+
+def test_scored_gap_counts_an_optimum_over_the_limits_as_infeasible():
+    from flowsheets.cstr_network.optimize import FEASIBILITY_TOL_K, scored_gap
+
+    ok = scored_gap(200.0, 199.0, FEASIBILITY_TOL_K)
+    assert ok == {"gap_pct": pytest.approx(0.5), "feasible": True, "counted_pct": pytest.approx(0.5)}
+    bad = scored_gap(200.0, 199.6, 2.4)  # 0.2 % short of the optimum, 2.4 K under T_min: not a valid design
+    assert bad["gap_pct"] == pytest.approx(0.2) and not bad["feasible"] and bad["counted_pct"] == 100.0
+
+
+def test_network_without_shut_trains_runs_like_the_full_one_with_them_isolated():
+    net = CSTRNetwork(3, 2)
+    d = Disturbance(offline={5}, fouled={1: 0.5, 4: 0.7}, coolant_supply=200.0)
+    sub, d_sub, keep = net.without_trains(d, [1])
+    assert (sub.n_trains, sub.n_series) == (2, 2) and keep.tolist() == [0, 1, 4, 5]
+    assert d_sub.offline == {3} and dict(d_sub.fouled) == {1: 0.5, 2: 0.7} and sub.supply(d_sub) == net.supply(d)
+    F, Fc = np.array([150.0, 0.0, 120.0]), np.array([40.0, 30.0, 0.0, 0.0, 50.0, 20.0])
+    shut = d.with_(offline={2, 3, 5})  # train 1 isolated in the full network
+    X = net.step(net.initial_state(), F, Fc, shut, 0.5)
+    X_sub = sub.step(sub.initial_state(), F[[0, 2]], Fc[keep], d_sub, 0.5)
+    assert X_sub == pytest.approx(X[keep], abs=1e-6)
+    assert sub.throughput(X_sub, F[[0, 2]], d_sub) == pytest.approx(net.throughput(X, F, shut), rel=1e-6)
+    with pytest.raises(DataError, match="at least one"):
+        net.without_trains(d, [0, 1, 2])

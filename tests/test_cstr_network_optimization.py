@@ -215,3 +215,32 @@ def test_mpc_closed_loop_on_the_idaes_plant_matches_the_scipy_plant(model):
     assert runs[1].summary["plant"] == "IdaesPlant" and runs[1].summary["fallbacks"] == 0
     assert (runs[1].records["coolant"].iloc[1:] <= 60.0 + 1e-4).all()  # the header limit holds on the IDAES plant
     assert np.abs(runs[0].states - runs[1].states).max() < 1e-3
+
+
+def test_near_shut_train_is_shut_not_parked_at_the_smallest_trained_flow(model):
+    """Cold feed at 75 % supply: one train carries everything the plant optimum sends.  Without the turndown rule
+    the learned optimum keeps the other train at a trickle (the training data's smallest flow), where the reactor's
+    thermal time constant is hours and its learned steady state is off by kelvins; with ``shut_trains`` every train
+    runs at least ``F_train_min`` or is shut (flow and coolant 0, reactors isolated), and the plant holds the limits."""
+    from flowsheets.cstr_network.optimize import FEASIBILITY_TOL_K, shut_disturbance, train_flow_starts
+    from flowsheets.cstr_network.scenarios import SCENARIOS
+
+    net = CSTRNetwork(2, 2)
+    sc = SCENARIOS["cold_feed"]
+    d = sc.disturbance(net, sc.at)
+    starts = train_flow_starts(net, d)
+    r = optimize_steady_state(net, model, d, guard=1.0, starts=starts, shut_trains=True)
+    assert r["ok"], r["status"]
+    assert r["n_starts"] == len(starts) + net.n_trains  # plus each train shut once
+    F_min = net.limits.F_train_min
+    for j, f in enumerate(r["F"]):
+        reactors = range(j * net.n_series, (j + 1) * net.n_series)
+        if j in r["shut"]:
+            assert f == 0.0 and all(r["Fc"][q] == 0.0 and q in r["disturbance"].offline for q in reactors)
+        else:
+            assert f >= F_min - 1e-6 and not any(q in r["disturbance"].offline for q in reactors)
+    assert r["disturbance"] == shut_disturbance(net, d, r["shut"])
+    plant = plant_steady_state(net, r["disturbance"], r["F"], r["Fc"])
+    assert plant["ok"] and plant["violation_K"] <= FEASIBILITY_TOL_K
+    true = plant_steady_state(net, d, optimize=True, starts=starts)
+    assert plant["objective"] >= 0.98 * true["objective"]

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -29,9 +30,10 @@ if TYPE_CHECKING:
     from pyomo.core.expr.numeric_expr import NumericExpression
 
 __all__ = ["RTOPolicy", "economic_objective", "optimize_steady_state", "disturbance_violations", "plant_steady_state", "MPCPolicy",
-           "COOLANT_PRICE", "train_flow_starts", "on_bounds"]
+           "COOLANT_PRICE", "train_flow_starts", "on_bounds", "shut_disturbance", "scored_gap", "FEASIBILITY_TOL_K"]
 
 COOLANT_PRICE = 0.05  # mol B equivalent per kg coolant (ours; small, breaks ties toward less coolant)
+FEASIBILITY_TOL_K = 0.05  # K: a proposed optimum over the temperature limits by more than this on the plant is infeasible
 
 
 def _last_online(net: CSTRNetwork, d: Disturbance) -> dict[int, int | None]:
@@ -91,6 +93,20 @@ def train_flow_starts(net: CSTRNetwork, d: Disturbance) -> list[np.ndarray]:
     return starts
 
 
+def shut_disturbance(net: CSTRNetwork, d: Disturbance, shut: Sequence[int]) -> Disturbance:
+    """``d`` with every reactor of the trains ``shut`` taken offline (isolated: no feed, no coolant, no limits)."""
+    return d.with_(offline=set(d.offline) | {j * net.n_series + s for j in shut for s in range(net.n_series)})
+
+
+def scored_gap(plant_optimum: float, objective: float, violation_K: float, tol: float = FEASIBILITY_TOL_K) -> dict:
+    """Gap (%) of a proposed optimum re-simulated on the plant (``objective``, temperature ``violation_K``) to the
+    plant's own optimum; ``counted_pct`` is the gap, or 100 % when the proposal violates the limits by more than
+    ``tol`` K (not a valid design: none of the optimum's value is delivered within the limits)."""
+    gap = 100.0 * (1.0 - objective / plant_optimum)
+    feasible = bool(violation_K <= tol)
+    return {"gap_pct": gap, "feasible": feasible, "counted_pct": gap if feasible else 100.0}
+
+
 def on_bounds(net: CSTRNetwork, d: Disturbance, F: np.ndarray, Fc: np.ndarray, tol: float = 1e-3) -> dict:
     """Which decisions of an operating point sit on their bounds (online reactors only): train flows at 0 or the
     pump limit, coolant flows at 0 or the jacket capacity, and whether the supply / coolant header limits bind."""
@@ -127,7 +143,8 @@ def disturbance_violations(net: CSTRNetwork, model: NeuralStateSpace, d: Disturb
 def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_guess: np.ndarray | None = None,
                           formulation: str = "full_space", solver_options: dict | None = None,
                           guard: float | None = None, margin: float = 0.0,
-                          starts: Sequence[np.ndarray] | None = None, prefer: np.ndarray | None = None) -> dict:
+                          starts: Sequence[np.ndarray] | None = None, prefer: np.ndarray | None = None,
+                          shut_trains: bool = False) -> dict:
     """Steady-state optimum on the learned network; returns inputs, predicted states/product, status, times.
 
     ``guard`` (radius factor, e.g. 1.0) keeps every network's inputs inside its training support
@@ -137,9 +154,23 @@ def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturba
     solve is returned (``n_starts``, ``n_optimal``); default one start from the nominal split.  ``prefer``
     (train flows, e.g. the current ones): among optimal starts within 1e-4 (relative) of the best, the one
     closest to them -- equal trains have mirror-image optima, and swapping the loads costs a transient.
+    ``shut_trains``: a train either runs at least ``limits.F_train_min`` (pump turndown) or is shut (flow 0, its
+    reactors isolated: :func:`shut_disturbance`); every proper subset of shut trains is solved too (from the
+    equal split of the rest), and the result's ``shut`` / ``disturbance`` say which.  Without it the optimizer
+    parks a train it would rather shut at the training data's smallest flow, where a reactor's thermal time
+    constant is ~18 h and its learned steady state is wrong by kelvins (cold_feed: the plant left [T_min, T_max]).
     """
+    plans = [((), F0) for F0 in (starts if starts is not None else [None])]
+    if shut_trains:
+        for n_shut in range(1, net.n_trains):
+            for shut in itertools.combinations(range(net.n_trains), n_shut):
+                F0 = np.full(net.n_trains, min(net.supply(d) / (net.n_trains - n_shut), net.limits.F_train_max))
+                F0[list(shut)] = 0.0
+                plans.append((shut, F0))
+        starts = [F0 for _, F0 in plans]
     if starts is not None:
-        runs = [_optimize_once(net, model, d, X_guess, formulation, solver_options, guard, margin, F0) for F0 in starts]
+        runs = [_optimize_once(net, model, d, X_guess, formulation, solver_options, guard, margin, F0, shut, shut_trains)
+                for shut, F0 in plans]
         ok = [r for r in runs if r["ok"]]
         best = max(ok, key=lambda r: r["predicted_product"]) if ok else runs[0]
         if ok and prefer is not None:
@@ -152,16 +183,23 @@ def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturba
 
 def _optimize_once(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_guess: np.ndarray | None,
                    formulation: str, solver_options: dict | None, guard: float | None, margin: float,
-                   F0: np.ndarray | None) -> dict:
-    """One solve of :func:`optimize_steady_state`, warm-started from train flows ``F0`` (None: nominal split)."""
+                   F0: np.ndarray | None, shut: Sequence[int] = (), turndown: bool = False) -> dict:
+    """One solve of :func:`optimize_steady_state`, warm-started from train flows ``F0`` (None: nominal split);
+    the trains ``shut`` are isolated (flow and coolant 0), the others run at least ``F_train_min`` if ``turndown``."""
     t0 = time.perf_counter()
     if guard is not None:
         flags = disturbance_violations(net, model, d)
         if flags:
             raise OutOfDomainError(f"disturbance outside the model's training data, not optimized: {'; '.join(flags)}")
+    d_all, d = d, shut_disturbance(net, d, shut)
     graph = learned_graph(net, model, d)
     T_b = (net.limits.T_min, net.limits.T_max - margin)
-    m = build_horizon_model(graph, 1, economic_objective(net, d, steady=True), decision_bounds(net, d, model),
+    bounds = decision_bounds(net, d, model)
+    for j in range(net.n_trains):
+        lo, hi = bounds[f"F{j}"]
+        bounds[f"F{j}"] = (0.0, 0.0) if j in shut else ((min(max(lo, net.limits.F_train_min), hi), hi) if turndown else (lo, hi))
+    bounds.update({f"Fc{r}": (0.0, 0.0) for r in np.flatnonzero(~net.online(d) & net.online(d_all))})
+    m = build_horizon_model(graph, 1, economic_objective(net, d, steady=True), bounds,
                             state_bounds={"T": T_b}, steady_state=True, formulation=formulation,
                             extra_exogenous=("supply", "coolant_supply"), extra_constraints=_supply(net), guard=guard)
     build_s = time.perf_counter() - t0
@@ -182,6 +220,7 @@ def _optimize_once(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_
     F, Fc = decisions_to_plant(net, u)
     X = np.array([[pyo.value(m.x[f"R{r}", s, 0]) for s in ("cA", "cB", "T", "TK")] for r in range(net.n)])
     return {"ok": ok, "status": status, "F": F, "Fc": Fc, "X": X, "predicted_product": float(pyo.value(m.economic)),
+            "shut": [int(j) for j in shut], "disturbance": d,
             "build_s": build_s, "solve_s": solve_s, "n_variables": m.nvariables(), "n_constraints": m.nconstraints()}
 
 

@@ -54,12 +54,13 @@ class VdVParameters:
 
 @dataclass(frozen=True)
 class OperatingLimits:
-    """Hard limits of each reactor: temperature window, coolant capacity, feed pump capacity."""
+    """Hard limits of each reactor: temperature window, coolant capacity, feed pump capacity and turndown."""
 
     T_min: float = 100.0  # degC
     T_max: float = 120.0  # degC (safety limit on every reactor)
     Fc_max: float = 60.0  # kg/h coolant per jacket
     F_train_max: float = 250.0  # L/h per parallel train (pump)
+    F_train_min: float = 25.0  # L/h: 10:1 pump turndown (ours); a train runs at least this or is shut
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,21 @@ class CSTRNetwork:
         """Product B leaving the network (mol/h)."""
         return float(np.dot(F_train, self.outlet(X, d)[:, 1]))
 
+    def without_trains(self, d: Disturbance, shut: Iterable[int]) -> tuple["CSTRNetwork", Disturbance, np.ndarray]:
+        """The network that keeps running when the trains ``shut`` are isolated (no feed, no coolant): the other
+        trains, ``d`` mapped onto them (offline and fouled reactors renumbered; header capacity and supply kept),
+        and the indices of the kept reactors in this network (rows of ``X``/``Fc``; trains ``kept // n_series``)."""
+        shut = sorted({int(j) for j in shut})
+        kept_trains = [j for j in range(self.n_trains) if j not in shut]
+        if not kept_trains or any(not 0 <= j < self.n_trains for j in shut):
+            raise DataError(f"cannot shut trains {shut} of {self.n_trains}: at least one existing train must keep running")
+        keep = np.array([j * self.n_series + s for j in kept_trains for s in range(self.n_series)])
+        new = {int(r): i for i, r in enumerate(keep)}
+        sub = CSTRNetwork(len(kept_trains), self.n_series, self.params, self.limits, self.feed)
+        d_sub = d.with_(F_total=self.supply(d), offline={new[r] for r in d.offline if r in new},
+                        fouled=tuple((new[r], f) for r, f in d.fouled if r in new))
+        return sub, d_sub, keep
+
     # ---- dynamics ----------------------------------------------------------------------
     def rhs(self, X: np.ndarray, F_train: np.ndarray, Fc: np.ndarray, d: Disturbance) -> np.ndarray:
         """Time derivatives (n, 4) of (cA, cB, T, TK) from the mass, energy and jacket balances."""
