@@ -57,7 +57,7 @@ def main() -> None:
                 for i in iterable:
                     yield i
                     caller = sys._getframe(1).f_locals
-                    row = [*caller["fDIS"][i], *caller["DOSPts"][i]]
+                    row = [float(v) for v in (*caller["fDIS"][i], *caller["DOSPts"][i])]
                     fh.write(f"{i + 1} {time.perf_counter() - t0:.3f} {calls[0]} {' '.join(map(repr, row))}\n")
                     fh.flush()
 

@@ -1,7 +1,9 @@
-"""Solver throughput: re-solve overhead of the persistent Ipopt, and P1 on the shower against opyrability.
+"""Solver throughput: re-solve overhead of the persistent Ipopt, P1 on the shower and DMA-MR against opyrability.
 
     python benchmarks/solver_throughput.py [--opyr-python /tmp/opyr-venv/bin/python] [--repeats 200]
                                            [--p1-repeats 3] [--no-oneoff] [--relu-time-limit 60] [--relu-gap 0.01]
+                                           [--dma-starts 8] [--dma-grid 200] [--dma-opyr-model collocation]
+                                           [--dma-opyr-timeout 1500]
 
 Writes benchmarks/results/solver_throughput.json:
 
@@ -10,24 +12,44 @@ Writes benchmarks/results/solver_throughput.json:
   random targets; per solve, the call's wall time minus Ipopt's own time (casadi's
   ``t_wall_total``): median and 90th percentile [ms].
 * ``p1_shower_10x10``: P1 over the 10x10 grid of the DOS F in [10, 20], T in [70, 100]
-  (AIS 1 <= Fc, Fh <= 10) by ``inverse_map`` (persistent, serial) and by opyrability's
-  ``nlp_based_approach`` (its defaults: Pounce, in-process; run in opyrability's own venv,
-  benchmarks/opyrability_p1_shower.py, timed inside that process around the call): the
-  fastest of ``--p1-repeats`` runs on each side (the machine may be shared; all runs are
-  kept; ``*_cpu_s``: process CPU time, which a loaded machine distorts less than wall time;
-  the load average is recorded); ``ours_batch_*``: ``inverse_map(..., batch=True)``, the
-  100 points as one NLP of independent copies (one Ipopt call, no neighbour warm start);
-  ``ours_dual_warm_start_*``: the same with Ipopt's primal-dual
-  warm start from the neighbour (``WARM_START_OPTIONS`` as the model's solver options, not
-  the default); and ``ours_oneoff_s``, one run with every solve through ``SolverFactory('ipopt')``
+  (AIS 1 <= Fc, Fh <= 10) by ``inverse_map`` with its defaults (``ours_*``: persistent,
+  serial, each grid row one NLP of independent copies since the model is small) and by
+  opyrability's ``nlp_based_approach`` (its defaults: Pounce, in-process; run in
+  opyrability's own venv, benchmarks/opyrability_p1_shower.py, timed inside that process
+  around the call): the fastest of ``--p1-repeats`` runs on each side (the machine may be
+  shared; all runs are kept; ``*_cpu_s``: process CPU time, which a loaded machine distorts
+  less than wall time; the load average is recorded); ``ours_per_point_*``:
+  ``batch=False``, point by point, warm-started from the neighbour; ``ours_dual_warm_start_*``:
+  the same with Ipopt's primal-dual warm start (``WARM_START_OPTIONS`` as the model's solver
+  options); and ``ours_oneoff_s``, one run with every solve through ``SolverFactory('ipopt')``
   (``persistent=False``, the path before the persistent solver). A point is reached when
   every output is within 1e-4 (relative) of its target. ``opyrability_s`` is null, with
   the reason, when opyrability's interpreter is missing or fails.
+* ``p1_dma_mr_10x10``: P1 over the 10x10 grid of the DOS F_C6H6 in [15, 25] mg/h, X_CH4 in
+  [35, 45] % on the Pyomo.DAE DMA-MR model (``dma_mr.pyomo_model()``: collocation, 980
+  variables) by ``inverse_map`` with its defaults (``ours_*``) and with
+  ``starts=--dma-starts`` (``ours_multistart_*``: LHS starts, then neighbour sweeps), one
+  run each; by opyrability's ``nlp_based_approach`` (defaults, one run;
+  benchmarks/opyrability_p1_dma_mr.py) on the same equations as a Python function
+  (``--dma-opyr-model``: ``collocation``, the model's Radau equations solved by NumPy, or
+  ``simulate``, SciPy's LSODA on the same right-hand side, about 3x cheaper per call); and
+  the best design of a ``--dma-grid`` x ``--dma-grid`` scan of the AIS (the Radau
+  equations, NumPy). Distances are P1's relative distances, opyrability's designs evaluated
+  on the collocation equations; ``*_farther_than_*`` count the points farther from their
+  target (by more than ``farther_tolerance``) than opyrability's design or the scan's best.
+  opyrability's run stops after ``--dma-opyr-timeout`` seconds: then ``opyrability_s`` is
+  null, ``speedup_vs_opyrability_at_least`` is the limit over our time (a lower bound) and
+  the designs of the points it finished (``opyrability_points_done``) are compared.
+* ``oneoff_large``: one-off solves of a cheap 25k-variable recurrence (``chain_25000``,
+  benchmarks/solver_overhead.py) and the 2-D Bratu problem on 150 x 150 points: the
+  persistent Ipopt's first solve (compiling the model from Pyomo's expressions included),
+  its time outside Ipopt against Ipopt's own, and ``SolverFactory('ipopt')``'s wall time.
 * ``relu_milp``: y0 of nn_embedding.py's random ReLU networks 2 x 32 and 2 x 64 (4 inputs in
   [0, 1]) minimized by :func:`idaes_ml.solvers.relu_milp.minimize_relu` (bound tightening,
   local-search incumbent, HiGHS) within ``--relu-time-limit`` seconds in all, stopping at
   the relative gap ``--relu-gap``: status, gap, seconds (wall; CPU), objective and proven bound.
-  The limits are wall-clock: on a loaded machine they cut the solve short.
+  The limits are wall-clock: on a loaded machine they cut the solve short. ``n_boxes``: input
+  boxes the branch and bound solved.
 
 Ours runs after the overhead measurement in the same process (imports and Ipopt's plugin loaded).
 """
@@ -43,6 +65,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 
 from _common import write_result
@@ -93,7 +116,7 @@ def _reached(targets: np.ndarray, outputs: np.ndarray) -> set[tuple]:
     return {tuple(np.round(t, 9)) for t in targets[hit]}
 
 
-def ours(persistent: bool, repeats: int, options: dict | None = None, batch: bool = False
+def ours(persistent: bool, repeats: int, options: dict | None = None, batch: bool | None = None
          ) -> tuple[list[float], list[float], set[tuple]]:
     """Wall and CPU seconds of each of ``repeats`` inverse_map runs on the 10x10 shower grid (Ipopt
     ``options``, ``batch`` as in inverse_map), and the reached targets (last run)."""
@@ -142,21 +165,159 @@ def p1_shower(python: str, oneoff: bool, repeats: int) -> dict:
                     "reached_opyrability": len(their_reached), "same_reached_set": ours_reached == their_reached,
                     "speedup_vs_opyrability": round(min(theirs["seconds"]) / min(ours_runs), 2),
                     "opyrability_version": theirs["version"]})
-    batch_runs, batch_cpu, batch_reached = ours(True, repeats, batch=True)
-    out.update({"ours_batch_s": round(min(batch_runs), 4), "ours_batch_cpu_s": round(min(batch_cpu), 4),
-                "batch_same_reached_set": batch_reached == ours_reached})
+    point_runs, point_cpu, point_reached = ours(True, repeats, batch=False)
+    out.update({"ours_per_point_s": round(min(point_runs), 4), "ours_per_point_cpu_s": round(min(point_cpu), 4),
+                "per_point_same_reached_set": point_reached == ours_reached})
     if theirs is not None:
-        out["batch_speedup_vs_opyrability"] = round(min(theirs["seconds"]) / min(batch_runs), 2)
-        out["batch_cpu_speedup_vs_opyrability"] = round(min(theirs["cpu_seconds"]) / min(batch_cpu), 2)
-    warm_runs, warm_cpu, warm_reached = ours(True, repeats, WARM_START_OPTIONS)
+        out["per_point_speedup_vs_opyrability"] = round(min(theirs["seconds"]) / min(point_runs), 2)
+    warm_runs, warm_cpu, warm_reached = ours(True, repeats, WARM_START_OPTIONS, batch=False)
     out.update({"ours_dual_warm_start_s": round(min(warm_runs), 4),
                 "ours_dual_warm_start_cpu_s": round(min(warm_cpu), 4),
                 "dual_warm_start_same_reached_set": warm_reached == ours_reached})
     if oneoff:
-        oneoff_runs, _, oneoff_reached = ours(False, 1)
+        oneoff_runs, _, oneoff_reached = ours(False, 1, batch=False)
         out.update({"ours_oneoff_s": round(oneoff_runs[0], 4), "reached_ours_oneoff": len(oneoff_reached),
                     "oneoff_same_reached_set": oneoff_reached == ours_reached})
     return out
+
+
+DMA_DOS = {"F_C6H6": (15.0, 25.0), "X_CH4": (35.0, 45.0)}
+
+
+def _distances(targets: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """P1's relative distance of each output row to its target row (NaN where outputs are)."""
+    return np.sqrt((((outputs - targets) / np.abs(targets)) ** 2).sum(axis=1))
+
+
+def p1_dma_mr(python: str, starts: int, grid: int, opyr_model: str, n: int = 10, opyr_timeout: float = 3600.0
+              ) -> dict:
+    """DMA-MR P1 ``n`` x ``n`` (10) on the Pyomo.DAE model: ours (default; multistart), opyrability on the same
+    model in its own process, and the best distance of a ``grid`` x ``grid`` scan of the AIS."""
+    from flowsheets.operability import dma_mr
+
+    dos = Region.box(DMA_DOS, name="DOS")
+    model = dma_mr.pyomo_model()
+    runs = {}
+    for name, k in (("ours", 1), ("ours_multistart", starts)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = inverse_map(model, dma_mr.ais(), dos, n, progress=False, starts=k)
+        runs[name] = (time.perf_counter() - t0, time.process_time() - c0, res.table)
+        print(name, round(runs[name][0], 2), flush=True)
+    t = runs["ours"][2]
+    targets = t[["target:F_C6H6", "target:X_CH4"]].to_numpy(float)
+    inst = model.build()
+    out = {"dos": DMA_DOS, "ais": dma_mr.AIS_BOUNDS, "points": len(t),
+           "model": f"Pyomo.DAE collocation, 20 elements x 3 Radau points ({len(list(inst.model.component_data_objects(pyo.Var)))} variables)",
+           "starts": starts}
+    for name, (wall, cpu, table) in runs.items():
+        assert (table[["target:F_C6H6", "target:X_CH4"]].to_numpy(float) == targets).all()
+        out.update({f"{name}_s": round(wall, 3), f"{name}_cpu_s": round(cpu, 3),
+                    f"{name}_statuses": table["status"].value_counts().to_dict()})
+    ours_d = runs["ours"][2]["distance"].to_numpy(float)
+    multi_d = runs["ours_multistart"][2]["distance"].to_numpy(float)
+    t0 = time.perf_counter()
+    L, dt = np.meshgrid(np.linspace(*dma_mr.AIS_BOUNDS["L"], grid), np.linspace(*dma_mr.AIS_BOUNDS["dt"], grid))
+    U = np.column_stack([L.ravel(), dt.ravel()])
+    Y = dma_mr.collocation(U)
+    ok = np.isfinite(Y).all(axis=1)
+    grid_d = np.array([np.nanmin(_distances(np.tile(tg, (ok.sum(), 1)), Y[ok])) for tg in targets])
+    out["grid_scan"] = {"points": grid, "designs": len(U), "failed": int((~ok).sum()), "model": "dma_mr.collocation "
+                        "(the same Radau equations, NumPy)", "seconds": round(time.perf_counter() - t0, 2)}
+    progress = Path(tempfile.mkdtemp()) / "opyrability_progress.txt"
+    spec = json.dumps({"dos": list(DMA_DOS.values()), "n": n, "model": opyr_model, "progress": str(progress)})
+    theirs, why = None, ""
+    if not Path(python).exists():
+        why = f"no interpreter at {python}"
+    else:
+        try:
+            run = subprocess.run([python, str(HERE / "opyrability_p1_dma_mr.py"), spec], capture_output=True,
+                                 text=True, timeout=opyr_timeout)
+            if run.returncode != 0:
+                why = f"opyrability run failed: {run.stderr.strip().splitlines()[-1:]}"
+            else:
+                theirs = json.loads(run.stdout.strip().splitlines()[-1])
+        except subprocess.TimeoutExpired:
+            why = f"stopped after {opyr_timeout:.0f} s"
+    # per finished point: count, seconds, model calls, design (L, dt), target (F_C6H6, X_CH4)
+    done = np.array([[float(v) for v in line.split()] for line in
+                     (progress.read_text().split("\n") if progress.exists() else []) if line.strip()]).reshape(-1, 7)
+    opyr_d = np.full(len(targets), np.nan)  # NaN: not reached by opyrability's run
+    if len(done):
+        order = [int(np.flatnonzero((np.abs(targets - tg) < 1e-9).all(axis=1))[0]) for tg in done[:, 5:]]
+        evaluated = dma_mr.collocation(done[:, 3:5])  # opyrability's designs on the same equations
+        opyr_d[order] = np.where(np.isfinite(evaluated).all(axis=1), _distances(done[:, 5:], evaluated), np.inf)
+    out.update({"opyrability_model": {"collocation": "dma_mr.collocation (the same Radau equations, NumPy)",
+                                      "simulate": "dma_mr.simulate (SciPy LSODA on the same right-hand side)"}[opyr_model],
+                "opyrability_points_done": len(done),
+                "opyrability_progress": [[int(r[0]), r[1], int(r[2])] for r in done.tolist()]})
+    if theirs is None:
+        out.update({"opyrability_s": None, "opyrability_note": why})
+        if len(done) and "stopped" in why:  # opyrability took longer than the limit: a lower bound on the speedup
+            out.update({"opyrability_timeout_s": opyr_timeout,
+                        "speedup_vs_opyrability_at_least": round(opyr_timeout / runs["ours"][0], 1),
+                        "multistart_speedup_vs_opyrability_at_least":
+                            round(opyr_timeout / runs["ours_multistart"][0], 1)})
+    else:
+        out.update({"opyrability_s": round(theirs["seconds"], 3), "opyrability_cpu_s": round(theirs["cpu_seconds"], 3),
+                    "opyrability_model_calls": theirs["model_calls"], "opyrability_version": theirs["version"],
+                    "opyrability_messages": pd.Series(theirs["messages"]).value_counts().to_dict(),
+                    "speedup_vs_opyrability": round(theirs["seconds"] / runs["ours"][0], 2),
+                    "cpu_speedup_vs_opyrability": round(theirs["cpu_seconds"] / runs["ours"][1], 2),
+                    "multistart_speedup_vs_opyrability": round(theirs["seconds"] / runs["ours_multistart"][0], 2)})
+    best_other = np.fmin(opyr_d, grid_d)  # opyrability's design where it has one, else the scan's
+    tol = 1e-6
+    compared = ~np.isnan(opyr_d)
+    for name, d in (("ours", ours_d), ("ours_multistart", multi_d)):
+        d = np.where(np.isfinite(d), d, np.inf)
+        out[f"{name}_farther_than_grid"] = int((d > grid_d + tol).sum())
+        out[f"{name}_farther_than_opyrability"] = int((d[compared] > opyr_d[compared] + tol).sum())
+        out[f"{name}_farther_than_either"] = int((d > best_other + tol).sum())
+        out[f"{name}_max_excess"] = float(np.max(d - best_other))
+    out["opyrability_compared_points"] = int(compared.sum())
+    out["opyrability_farther_than_grid"] = int((opyr_d[compared] > grid_d[compared] + tol).sum())
+    out["farther_tolerance"] = tol
+    out["distances"] = {"targets": targets.tolist(), "ours": ours_d.tolist(), "ours_multistart": multi_d.tolist(),
+                        "opyrability": [None if np.isnan(v) else v for v in opyr_d.tolist()],
+                        "grid_scan": grid_d.tolist()}
+    return out
+
+
+def bratu(n: int, lam: float = 6.0) -> pyo.ConcreteModel:
+    """The 2-D Bratu problem -Laplace(u) = lam exp(u) on the unit square, u = 0 on the boundary,
+    five-point differences on ``n`` x ``n`` interior points (a square sparse NLP of n^2 variables)."""
+    m = pyo.ConcreteModel()
+    h2 = (1.0 / (n + 1)) ** 2
+    m.u = pyo.Var(range(n), range(n), initialize=0.0)
+
+    def u(i: int, j: int):
+        return m.u[i, j] if 0 <= i < n and 0 <= j < n else 0.0
+
+    m.c = pyo.Constraint(range(n), range(n), rule=lambda m, i, j: (
+        4 * m.u[i, j] - u(i - 1, j) - u(i + 1, j) - u(i, j - 1) - u(i, j + 1)) / h2 == lam * pyo.exp(m.u[i, j]))
+    return m
+
+
+def oneoff_large() -> dict:
+    """One-off solves of large sparse NLPs (a cheap 25k-variable recurrence, the 22.5k-variable
+    Bratu problem): the persistent Ipopt's first solve (compile from Pyomo's expressions + Ipopt)
+    and SolverFactory('ipopt') (``.nl`` round trip), wall time against Ipopt's own time."""
+    from solver_overhead import chain
+
+    rows = {}
+    for name, build in (("chain_25000", lambda: chain(25000)), ("bratu_150x150", lambda: bratu(150))):
+        opt = PersistentIpopt()
+        opt.solve(build())
+        first = opt.last
+        t0 = time.perf_counter()
+        res = pyo.SolverFactory("ipopt").solve(build())
+        rows[name] = {"n_variables": opt.n_variables, "status": first.status, "ipopt_s": round(first.ipopt_s, 3),
+                      "persistent_first_solve_s": round(first.wall_s, 3),
+                      "persistent_outside_ipopt_s": round(first.wall_s - first.ipopt_s, 3),
+                      "outside_le_ipopt": bool(first.wall_s - first.ipopt_s <= first.ipopt_s),
+                      "solverfactory_s": round(time.perf_counter() - t0, 3),
+                      "solverfactory_status": str(res.solver.termination_condition)}
+        print(name, rows[name], flush=True)
+    return rows
 
 
 def relu_milp(time_limit: float, mip_gap: float) -> dict:
@@ -178,7 +339,8 @@ def relu_milp(time_limit: float, mip_gap: float) -> dict:
                                  "objective": res.objective, "bound": res.bound,
                                  "bounds_time_s": round(res.bounds_time_s, 3),
                                  "incumbent_objective": res.incumbent_objective, "n_binary": res.n_binary,
-                                 "n_stable": res.n_stable}
+                                 "n_stable": res.n_stable, "algorithm": res.algorithm, "n_boxes": res.n_boxes,
+                                 "n_box_milps": res.n_box_milps}
             print(width, out[f"2x{width}"], flush=True)
     return {"time_limit_s": time_limit, "mip_gap": mip_gap, "solver": "HiGHS (highspy)", **out}
 
@@ -188,16 +350,27 @@ def main() -> None:
     ap.add_argument("--opyr-python", default="/tmp/opyr-venv/bin/python")
     ap.add_argument("--repeats", type=int, default=200, help="re-solves timed for the overhead")
     ap.add_argument("--p1-repeats", type=int, default=3, help="P1 runs per side (fastest reported)")
-    ap.add_argument("--no-oneoff", action="store_true", help="skip the SolverFactory('ipopt') P1 run")
+    ap.add_argument("--no-oneoff", action="store_true", help="skip the SolverFactory('ipopt') P1 run and the large one-off solves")
     ap.add_argument("--relu-time-limit", type=float, default=60.0, help="0 skips the ReLU MILPs")
-    ap.add_argument("--relu-gap", type=float, default=0.01, help="HiGHS's relative MIP gap to stop at")
+    ap.add_argument("--relu-gap", type=float, default=0.01, help="relative gap to stop at")
+    ap.add_argument("--dma-starts", type=int, default=8, help="multistart starts for DMA-MR; 0 skips DMA-MR")
+    ap.add_argument("--dma-n", type=int, default=10, help="DOS grid points per output for DMA-MR")
+    ap.add_argument("--dma-grid", type=int, default=200, help="points per input of the AIS scan")
+    ap.add_argument("--dma-opyr-model", choices=["collocation", "simulate"], default="collocation")
+    ap.add_argument("--dma-opyr-timeout", type=float, default=1500.0, help="seconds opyrability's DMA-MR run may take")
     args = ap.parse_args()
     payload = {"load_average_at_start": os.getloadavg(), "resolve_overhead": resolve_overhead(args.repeats)}
     print(payload)
     payload["p1_shower_10x10"] = p1_shower(args.opyr_python, not args.no_oneoff, args.p1_repeats)
     print(payload["p1_shower_10x10"])
+    if not args.no_oneoff:
+        payload["oneoff_large"] = oneoff_large()
     if args.relu_time_limit > 0:
         payload["relu_milp"] = relu_milp(args.relu_time_limit, args.relu_gap)
+    if args.dma_starts > 0:
+        payload["load_average_before_dma_mr"] = os.getloadavg()
+        payload[f"p1_dma_mr_{args.dma_n}x{args.dma_n}"] = p1_dma_mr(
+            args.opyr_python, args.dma_starts, args.dma_grid, args.dma_opyr_model, args.dma_n, args.dma_opyr_timeout)
     payload["load_average_at_end"] = os.getloadavg()
     write_result("solver_throughput", payload)
 
