@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowsheets.operability import shower
+from flowsheets.operability import dma_mr, shower
 from idaes_ml.errors import DataError
 from idaes_ml.operability import FunctionModel, Region, inverse_map, solve_p3
 
@@ -158,3 +158,20 @@ def test_neighbour_sweeps_carry_a_better_design_to_the_points_next_to_it():
     exact = shower.shower_inverse(table.loc[4, ["target:F", "target:T"]].to_numpy(float))
     assert swept.loc[4, ["Fc", "Fh"]].to_numpy(float) == pytest.approx(exact, abs=1e-5)
     assert (swept["distance"] <= table["distance"] + 1e-8).all()
+
+
+def test_a_solve_from_a_start_next_to_a_corner_optimum_stays_in_its_basin():
+    """DMA-MR's P1 optimum for F_C6H6 17.2 mg/h, X_CH4 35 % lies on the smallest diameter
+    (distance 0.1263; a 200 x 200 scan of the AIS finds 0.12629). Solved from a design next to
+    it, after a solve at the long-tube design (another basin), P1 must stay in the start's basin
+    (Ipopt's default initial barrier parameter re-centred the point and ended at distance 0.183)."""
+    from idaes_ml.operability.inverse import _P1Job, _p1_job
+
+    pm = dma_mr.pyomo_model().as_pyomo()
+    targets = np.array([[17.2222222, 35.0], [17.2222222, 35.0]])
+    starts = np.array([[99.9996, 0.6314], [18.7848, 0.5000001]])
+    job = _P1Job(pm, list(dma_mr.ais().bounds.values()), [(targets, np.abs(targets))], None, np.zeros(0), None,
+                 True, False, starts)
+    far, near = _p1_job(job)
+    assert far[-1] == "ok" and near[-1] == "ok"
+    assert near[-2] == pytest.approx(0.12626, abs=1e-4) and near[2:4] == pytest.approx([17.3087, 0.5], abs=1e-3)

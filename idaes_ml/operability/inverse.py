@@ -97,20 +97,45 @@ class _P1Job:
     point_starts: np.ndarray | None = None  # one start per point (rows flattened), overrides ``start``
 
 
+#: Ipopt options of a P1 solve from a start the model was just solved at: a small initial
+#: barrier parameter lets Ipopt descend from the start instead of first re-centring the point
+#: between all variable bounds (with Ipopt's default 0.1, starts next to DMA-MR's corner
+#: optimum at the smallest diameter ended in the long-tube basin, farther from the target
+#: than the start itself). Options the model sets itself win.
+FROM_START_OPTIONS = {"mu_init": 1e-6}
+
+
 def _move_to_start(opt: Any, m: pyo.ConcreteModel, inputs: list, start: np.ndarray,
-                   bounds: list[tuple[float, float]]) -> None:
+                   bounds: list[tuple[float, float]], initial: Any) -> None:
     """Inputs pinned at ``start`` (both bounds), the model solved there, then the AIS bounds back.
 
-    Bounds, not ``fix``: a persistent solver takes new bounds without recompiling.
+    Bounds, not ``fix``: a persistent solver takes new bounds without recompiling. The pinned
+    solve starts from the last solution; if it fails, it is repeated from the model's
+    ``initial`` values, so that the next solve never starts from another design's state.
     """
     for v, x in zip(inputs, start):
         v.setlb(float(x))
         v.setub(float(x))
         v.set_value(float(x))
-    solve_status(opt, m)
+    if solve_status(opt, m) != "ok":
+        restore_values(m, initial)
+        for v, x in zip(inputs, start):
+            v.set_value(float(x))
+        solve_status(opt, m)
     for v, (lo, hi) in zip(inputs, bounds):
         v.setlb(lo)
         v.setub(hi)
+
+
+def _solve_from_start(opt: Any, m: pyo.ConcreteModel) -> str:
+    """``solve_status`` with :data:`FROM_START_OPTIONS` added to the solver's own options."""
+    saved = dict(opt.options)
+    opt.options.update({k: v for k, v in FROM_START_OPTIONS.items() if k not in saved})
+    try:
+        return solve_status(opt, m)
+    finally:
+        opt.options.clear()
+        opt.options.update(saved)
 
 
 def _p1_instance(job: _P1Job) -> PyomoInstance:
@@ -164,8 +189,10 @@ def _p1_job(job: _P1Job) -> list[list]:
             start = job.start if job.point_starts is None else job.point_starts[k]
             k += 1
             if start is not None:
-                _move_to_start(opt, m, inst.inputs, start, job.bounds)
-            status = solve_status(opt, m)
+                _move_to_start(opt, m, inst.inputs, start, job.bounds, initial)
+                status = _solve_from_start(opt, m)
+            else:
+                status = solve_status(opt, m)
             if status == "ok":
                 good = snapshot_values(m)
                 out.append(_row(inst, t))
