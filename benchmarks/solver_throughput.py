@@ -3,7 +3,7 @@
     python benchmarks/solver_throughput.py [--opyr-python /tmp/opyr-venv/bin/python] [--repeats 200]
                                            [--p1-repeats 3] [--no-oneoff] [--relu-time-limit 60] [--relu-gap 0.01]
                                            [--dma-starts 8] [--dma-grid 200] [--dma-opyr-model collocation]
-                                           [--dma-opyr-timeout 1500]
+                                           [--dma-opyr-timeout 900]
 
 Writes benchmarks/results/solver_throughput.json:
 
@@ -357,7 +357,7 @@ def main() -> None:
     ap.add_argument("--dma-n", type=int, default=10, help="DOS grid points per output for DMA-MR")
     ap.add_argument("--dma-grid", type=int, default=200, help="points per input of the AIS scan")
     ap.add_argument("--dma-opyr-model", choices=["collocation", "simulate"], default="collocation")
-    ap.add_argument("--dma-opyr-timeout", type=float, default=1500.0, help="seconds opyrability's DMA-MR run may take")
+    ap.add_argument("--dma-opyr-timeout", type=float, default=900.0, help="seconds opyrability's DMA-MR run may take")
     args = ap.parse_args()
     payload = {"load_average_at_start": os.getloadavg(), "resolve_overhead": resolve_overhead(args.repeats)}
     print(payload)
