@@ -298,7 +298,7 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
     lo, hi = dos.polytope.bounds
     T = grid_points(lo, hi, res)
     width = np.where(hi > lo, hi - lo, 1.0)
-    S = np.where(np.abs(T) > 1e-12, np.abs(T), width)
+    S = _target_scale(T, width)
     row = int(res[-1])
     box = {k: ais.bounds[k] for k in pm.input_labels}
     bounds = list(box.values())
@@ -328,6 +328,23 @@ def inverse_map(model: OperabilityModel, ais: Region, dos: Region, resolution: i
     return InverseResult(table, tuple(pm.input_labels), tuple(pm.output_labels))
 
 
+def _target_scale(targets: np.ndarray, dos_width: np.ndarray) -> np.ndarray:
+    """P1's distance scale per target: its magnitude, or the DOS width where it is zero."""
+    return np.where(np.abs(targets) > 1e-12, np.abs(targets), dos_width)
+
+
+def _grid_neighbours(shape: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(point, neighbour) pairs of a C-ordered grid: along each axis, the previous then the next."""
+    index = np.arange(int(np.prod(shape))).reshape(shape)
+    pairs = []
+    for pos in np.ndindex(shape):
+        for axis in range(len(shape)):
+            for q in (pos[axis] - 1, pos[axis] + 1):
+                if 0 <= q < shape[axis]:
+                    pairs.append((int(index[pos]), int(index[pos[:axis] + (q,) + pos[axis + 1:]])))
+    return pairs
+
+
 def _neighbour_sweeps(table: pd.DataFrame, pm: PyomoModel, bounds: list[tuple[float, float]],
                       constraints: Callable | None, d: np.ndarray, persistent: bool, res: np.ndarray,
                       dos_width: np.ndarray, client: ClientSpec, progress: bool, max_sweeps: int = 50
@@ -341,27 +358,16 @@ def _neighbour_sweeps(table: pd.DataFrame, pm: PyomoModel, bounds: list[tuple[fl
     targets = table[[f"target:{k}" for k in outputs]].to_numpy(float)
     lo, hi = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
     width = np.where(hi > lo, hi - lo, 1.0)
-    scale = np.where(np.abs(targets) > 1e-12, np.abs(targets), dos_width)  # as inverse_map's
-    index = np.arange(len(table)).reshape(tuple(int(r) for r in res))  # the table is sorted in C order
+    scale = _target_scale(targets, dos_width)
+    neighbours = _grid_neighbours(tuple(int(r) for r in res))  # the table is sorted in C order
     table = table.assign(neighbour_improved=0)
     changed = np.ones(len(table), bool)
     for _ in range(max_sweeps):
         ok = (table["status"] == "ok").to_numpy()
         dist = np.where(ok, table["distance"].to_numpy(float), np.inf)
         U = table[inputs].to_numpy(float)
-        pairs = []
-        for pos in np.ndindex(index.shape):
-            i = index[pos]
-            for axis in range(index.ndim):
-                for step in (-1, 1):
-                    nb = list(pos)
-                    nb[axis] += step
-                    if not 0 <= nb[axis] < index.shape[axis]:
-                        continue
-                    j = index[tuple(nb)]
-                    if (changed[j] and ok[j] and dist[j] < dist[i]
-                            and not (ok[i] and np.all(np.abs(U[j] - U[i]) <= 1e-6 * width))):
-                        pairs.append((i, j))
+        pairs = [(i, j) for i, j in neighbours if changed[j] and ok[j] and dist[j] < dist[i]
+                 and not (ok[i] and np.all(np.abs(U[j] - U[i]) <= 1e-6 * width))]
         if not pairs:
             break
         points = np.array([i for i, _ in pairs])
