@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import time
 import uuid
@@ -156,6 +157,13 @@ def _marked_processes(mark: str) -> dict[int, str]:
     return found
 
 
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:  # ended meanwhile
+        pass
+
+
 def _wait_for(condition, timeout: float = 20.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -175,12 +183,22 @@ def private_solver(monkeypatch):
     monkeypatch.setenv("TMPDIR", tmp)
     yield mark
     for pid in _marked_processes(mark):
-        os.kill(pid, signal.SIGKILL)
+        _kill(pid)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _servers(mark: str) -> list[int]:
     return [pid for pid, cmd in _marked_processes(mark).items() if "idaes_ml.solvers.server" in cmd]
+
+
+def _listening_servers(mark: str) -> list[int]:
+    """The helper processes, once one of them accepts connections on a socket in this test's TMPDIR
+    (a helper still importing casadi would make the next solve start a second one)."""
+    for sock_file in Path(os.environ["TMPDIR"]).glob("*.sock"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            if probe.connect_ex(str(sock_file)) == 0:
+                return _servers(mark)
+    return []
 
 
 def small() -> pyo.ConcreteModel:
@@ -210,7 +228,7 @@ def test_solver_killed_by_time_limit_leaves_no_process(private_solver, monkeypat
     monkeypatch.setenv("IDAES_ML_IPOPT_SERVER", server)
     if server == "1":  # the first call solves in-process and starts the helper; the next go through it
         _solve_small()
-        assert _wait_for(lambda: _servers(private_solver))
+        assert _wait_for(lambda: _listening_servers(private_solver))
     with pytest.raises(TimeoutExpired):
         pyo.SolverFactory("ipopt").solve(slow(), timelimit=1)
     helpers = _servers(private_solver)
@@ -221,12 +239,12 @@ def test_solver_killed_by_time_limit_leaves_no_process(private_solver, monkeypat
 
 def test_warm_helper_killed_between_calls(private_solver):
     _solve_small()
-    first = _wait_for(lambda: _servers(private_solver))
+    first = _wait_for(lambda: _listening_servers(private_solver))
     _solve_small()  # through the helper
-    for pid in first:
-        os.kill(pid, signal.SIGKILL)
+    for pid in _servers(private_solver):
+        _kill(pid)
     assert _wait_for(lambda: not _servers(private_solver), 5.0)
     _solve_small()  # a stale socket: solved in-process, and a new helper is started
-    second = _wait_for(lambda: _servers(private_solver))
+    second = _wait_for(lambda: _listening_servers(private_solver))
     assert second and not set(second) & set(first)
     _solve_small()

@@ -143,7 +143,16 @@ def _handle(conn: socket.socket) -> None:
 
 
 def serve(path: str) -> None:
-    """Accept requests on ``path`` until idle for IDLE_S seconds."""
+    """Accept requests on ``path`` until idle for IDLE_S seconds.
+
+    One server per path: a lock held for the server's lifetime makes a second one (two
+    callers starting a server at once) exit at once instead of replacing the first.
+    """
+    lock = open(path + ".lock", "a")  # noqa: SIM115 - held open until the process ends
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return
     import casadi as ca
 
     import idaes_ml.solvers.ipopt_ampl  # noqa: F401  (warm imports for the children)
@@ -157,10 +166,7 @@ def serve(path: str) -> None:
     try:
         try:
             listener.bind(path)
-        except OSError:  # a live server owns it, or a stale file is left behind
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-                if probe.connect_ex(path) == 0:
-                    return
+        except OSError:  # left behind by a server that was killed (this one holds the lock)
             os.unlink(path)
             listener.bind(path)
     finally:
@@ -182,6 +188,7 @@ def serve(path: str) -> None:
                     os.setsid()
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                     listener.close()
+                    lock.close()  # the lock stays with the server, not with its solves
                     conn.settimeout(None)
                     _handle(conn)
                 finally:
