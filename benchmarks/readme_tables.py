@@ -211,8 +211,12 @@ def pyrolysis_fidelity(results: Path) -> str:
     rows = [[label, fmt(r["train_mse"].get(key)), fmt(r[f"{key}_test_mse"])] for key, label in labels.items()]
     ll = r.get("lower_limit", {})
     train = f" and {ll['train']['converged']} of {ll['train']['samples']} training" if "train" in ll else ""
-    note = (f"\nLower limit: the best start converged for {ll['test']['converged']} of {ll['test']['samples']} "
-            f"test{train} trajectories (scipy-style ftol/xtol/gtol tests); a-posteriori test MSE / lower limit = "
+    certificate = (f" (Newton decrement ≤ {ll['test']['max_decrement_rel']:.0e} of the MSE, smallest Hessian "
+                   f"eigenvalue ≥ {ll['test']['min_hess_eig_rel']:.0e} of the largest)"
+                   if "max_decrement_rel" in ll.get("test", {}) else "")
+    note = (f"\nLower limit: the best start of {ll['test']['converged']} of {ll['test']['samples']} "
+            f"test{train} trajectories carries a second-order local-minimum certificate{certificate}; "
+            f"a-posteriori test MSE / lower limit = "
             f"{ll['aposteriori_over_lower_limit']:.1f}\n" if "aposteriori_over_lower_limit" in ll else "")
     return markdown(["model", "train MSE", "test MSE"], rows) + note
 
