@@ -348,6 +348,11 @@ def solver_throughput(results: Path) -> str:
                  + "; ".join(f"{k} ({r['n_variables']} variables): Ipopt {r['ipopt_s']:.2f} s, outside Ipopt "
                              f"{r['persistent_outside_ipopt_s']:.1f} s, SolverFactory {r['solverfactory_s']:.1f} s"
                              for k, r in big.items()) + ".\n")
+        floors = {k: r["casadi_floor"] for k, r in big.items() if "casadi_floor" in r}
+        if floors:
+            text += ("\nThe same equations written directly in casadi (no Pyomo; one function mapped over the "
+                     "index set): " + "; ".join(f"{k}: building + Ipopt setup {f['setup_s']:.2f} s, Ipopt "
+                                               f"{f['ipopt_s']:.2f} s" for k, f in floors.items()) + ".\n")
     mpc = load(results, "mpc_step_time")
     b, a = mpc["before_solverfactory"], mpc["after_persistent"]
     text += (f"\nEconomic MPC on the {mpc['reactors']}-reactor network ({mpc['scenario']}, horizon {mpc['horizon']}, "

@@ -3,7 +3,7 @@
     python benchmarks/solver_throughput.py [--opyr-python /tmp/opyr-venv/bin/python] [--repeats 200]
                                            [--p1-repeats 3] [--no-oneoff] [--relu-time-limit 60] [--relu-gap 0.01]
                                            [--dma-starts 8] [--dma-grid 200] [--dma-opyr-model collocation]
-                                           [--dma-opyr-timeout 900]
+                                           [--dma-opyr-timeout 900] [--only PART ...]
 
 Writes benchmarks/results/solver_throughput.json:
 
@@ -43,7 +43,10 @@ Writes benchmarks/results/solver_throughput.json:
 * ``oneoff_large``: one-off solves of a cheap 25k-variable recurrence (``chain_25000``,
   benchmarks/solver_overhead.py) and the 2-D Bratu problem on 150 x 150 points: the
   persistent Ipopt's first solve (compiling the model from Pyomo's expressions included),
-  its time outside Ipopt against Ipopt's own, and ``SolverFactory('ipopt')``'s wall time.
+  its time outside Ipopt against Ipopt's own, and ``SolverFactory('ipopt')``'s wall time;
+  ``casadi_floor``: the same equations written directly in casadi (no Pyomo: one scalar
+  function mapped over the index set, MX), the time to build them and set up Ipopt
+  (``nlpsol``) against Ipopt's solve -- the least any route from a model to this Ipopt pays.
 * ``relu_milp``: y0 of nn_embedding.py's random ReLU networks 2 x 32 and 2 x 64 (4 inputs in
   [0, 1]) minimized by :func:`idaes_ml.solvers.relu_milp.minimize_relu` (bound tightening,
   local-search incumbent, HiGHS) within ``--relu-time-limit`` seconds in all, stopping at
@@ -60,6 +63,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -68,7 +72,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from _common import write_result
+from _common import RESULTS, write_result
 from flowsheets.operability import shower
 from idaes_ml.operability import Region, inverse_map
 from idaes_ml.solvers.persistent import WARM_START_OPTIONS, PersistentIpopt
@@ -316,8 +320,43 @@ def oneoff_large() -> dict:
                       "outside_le_ipopt": bool(first.wall_s - first.ipopt_s <= first.ipopt_s),
                       "solverfactory_s": round(time.perf_counter() - t0, 3),
                       "solverfactory_status": str(res.solver.termination_condition)}
+        rows[name]["casadi_floor"] = casadi_floor(name)
         print(name, rows[name], flush=True)
     return rows
+
+
+def casadi_floor(name: str) -> dict:
+    """``chain_25000`` or ``bratu_150x150`` written directly in casadi: setup (build + ``nlpsol``) vs Ipopt."""
+    import casadi as ca
+
+    t0 = time.perf_counter()
+    a, b = ca.SX.sym("a"), ca.SX.sym("b")
+    if name == "chain_25000":
+        n = 25000
+        X = ca.MX.sym("x", n)
+        f = ca.Function("f", [a, b], [a * ca.exp(-1e-3 * b) - (1 + 1e-4 * b**2)]).map(n - 1)
+        g = f(X[1:].T, X[:-1].T).T
+        x0, lbx, ubx = np.ones(n), np.full(n, 0.01), np.full(n, np.inf)
+        lbx[0] = ubx[0] = 1.0
+    else:
+        n, lam = 150, 6.0
+        h2 = (1.0 / (n + 1)) ** 2
+        X = ca.MX.sym("u", n * n)
+        U = ca.horzcat(ca.MX(n + 2, 1), ca.vertcat(ca.MX(1, n), ca.reshape(X, n, n), ca.MX(1, n)), ca.MX(n + 2, 1))
+        c, nb = ca.SX.sym("c"), ca.SX.sym("nb")
+        f = ca.Function("f", [c, nb], [(4 * c - nb) / h2 - lam * ca.exp(c)]).map(n * n)
+        inner = U[1:-1, 1:-1]
+        neighbours = U[:-2, 1:-1] + U[2:, 1:-1] + U[1:-1, :-2] + U[1:-1, 2:]
+        g = f(ca.vec(inner).T, ca.vec(neighbours).T).T
+        x0, lbx, ubx = np.zeros(n * n), np.full(n * n, -np.inf), np.full(n * n, np.inf)
+    solver = ca.nlpsol("floor", "ipopt", {"x": X, "f": 0, "g": g},
+                       {"ipopt": {"print_level": 0, "sb": "yes"}, "print_time": False})
+    setup = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    solver(x0=x0, lbx=lbx, ubx=ubx, lbg=0, ubg=0)
+    solve = time.perf_counter() - t1
+    return {"setup_s": round(setup, 3), "ipopt_s": round(solve, 3), "status": solver.stats()["return_status"],
+            "setup_le_ipopt": bool(setup <= solve)}
 
 
 def relu_milp(time_limit: float, mip_gap: float) -> dict:
@@ -358,7 +397,17 @@ def main() -> None:
     ap.add_argument("--dma-grid", type=int, default=200, help="points per input of the AIS scan")
     ap.add_argument("--dma-opyr-model", choices=["collocation", "simulate"], default="collocation")
     ap.add_argument("--dma-opyr-timeout", type=float, default=900.0, help="seconds opyrability's DMA-MR run may take")
+    ap.add_argument("--only", nargs="+", choices=["oneoff_large"],
+                    help="run only these parts and merge them into the existing JSON")
     args = ap.parse_args()
+    if args.only:
+        payload = json.loads((RESULTS / "solver_throughput.json").read_text())
+        payload = {k: v for k, v in payload.items() if k not in ("benchmark", "when", "command", "machine")}
+        payload["oneoff_large"] = oneoff_large()
+        payload["commands_of_merged_parts"] = payload.get("commands_of_merged_parts", {}) | {
+            "oneoff_large": " ".join(["python", *sys.argv])}
+        write_result("solver_throughput", payload)
+        return
     payload = {"load_average_at_start": os.getloadavg(), "resolve_overhead": resolve_overhead(args.repeats)}
     print(payload)
     payload["p1_shower_10x10"] = p1_shower(args.opyr_python, not args.no_oneoff, args.p1_repeats)
