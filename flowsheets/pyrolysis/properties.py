@@ -31,10 +31,13 @@ values marked *assumed* have no verified source and are listed as such.
   also the values of a public transcription of C. Di Blasi, Int. J. Heat Mass
   Transfer 41 (1998) 4139 (pf4d/wood_pyrolysis ``diblasi/p_diblasi_1998.py``; table
   not seen).
+* Heat of the activation steps (component -> active form) zero: the same Di Blasi
+  (1998) transcription sets the enthalpy change of its wood -> active-wood step to 0
+  (``delta_h_W``).
 * *Assumed* (no verified source found): oven convection coefficient 50 W/(m² K),
   surface emissivity 0.95, heat capacity of the pore gas 1100 J/(kg K), molar
-  masses of tar 100 g/mol and permanent gas 30 g/mol, heat of tar cracking and of
-  the activation steps zero. Searched for (``search`` tool, docs/pages/code corpora):
+  masses of tar 100 g/mol and permanent gas 30 g/mol, heat of tar cracking zero.
+  Searched for (``search`` tool, docs/pages/code corpora):
   Grønli & Melaaen (Energy Fuels 2000), Park, Atreya & Baum (Combust. Flame 2010)
   and Park's 2008 dissertation, Di Blasi (Prog. Energy Combust. Sci. 2008), Bryden,
   Ragland & Rutland (2002), Koufopanos et al. (1991), Lu et al. (Energy Fuels 2008),
