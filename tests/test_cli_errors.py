@@ -111,6 +111,8 @@ def test_invert_bad_targets_are_one_line(heldout, tmp_path, capsys):
     _assert_one_line_error(code, err, "non-numeric", "MMD_7")
     code, _, err = _invert(tmp_path, capsys, row.assign(MMD_101=0.0), "mmd101")
     _assert_one_line_error(code, err, "101 MMD columns", "MMD_101")
+    code, _, err = _invert(tmp_path, capsys, row.drop(columns="MMD_100"), "mmd99")
+    _assert_one_line_error(code, err, "lacks columns", "MMD_100", "has 99")
     code, _, err = _run(invert_main, ["--target", str(tmp_path / "text.csv"), "--starts", "0"], capsys)
     _assert_one_line_error(code, err, "--starts")
     code, _, err = _run(invert_main, ["--target", str(tmp_path / "text.csv"), "--client", "foo"], capsys)
