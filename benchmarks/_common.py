@@ -9,9 +9,11 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from idaes_ml.io import write_json
+from idaes_ml.io import read_json, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: Keys :func:`write_result` adds around a payload.
+HEADER_KEYS = ("benchmark", "when", "command", "machine")
 
 
 def machine() -> dict:
@@ -38,6 +40,16 @@ def write_result(name: str, payload: dict) -> Path:
         **payload,
     }
     return write_json(record, RESULTS / f"{name}.json")
+
+
+def payload_of(record: dict) -> dict:
+    """A stored record without the header :func:`write_result` added (to update and write again)."""
+    return {k: v for k, v in record.items() if k not in HEADER_KEYS}
+
+
+def read_payload(name: str) -> dict:
+    """The payload of ``results/<name>.json`` (its record without the header)."""
+    return payload_of(read_json(RESULTS / f"{name}.json"))
 
 
 class Timer:

@@ -14,7 +14,6 @@ EO time and held-out R² vs network width (16..128, retrained on the same data).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import pickle
 import sys
@@ -25,7 +24,7 @@ import pyomo.environ as pyo
 from idaes.core.util.model_serializer import StoreSpec, from_json
 from tqdm import tqdm
 
-from _common import RESULTS, Timer, write_result
+from _common import RESULTS, Timer, read_payload, write_result
 
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.plotting import parity_plot
@@ -164,8 +163,7 @@ def main() -> None:
     payload: dict = {"n_test": len(test), "commands": {}}
     previous = RESULTS / "cumene_eo.json"
     if set(args.parts) != set(PARTS) and previous.exists():
-        old = json.loads(previous.read_text())
-        payload = {k: v for k, v in old.items() if k not in ("benchmark", "when", "command", "machine")}
+        payload = read_payload("cumene_eo")
         payload.setdefault("commands", {})
     command = " ".join(["python", *sys.argv])
     for part in args.parts:

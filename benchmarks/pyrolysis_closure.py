@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from _common import RESULTS, Timer, write_result  # noqa: E402
+from _common import RESULTS, Timer, payload_of, write_result  # noqa: E402
 from pyrolysis_plots import landscape_plot, learning_plot, rollout_plot, sweep_plot  # noqa: E402
 from flowsheets.pyrolysis.closure_case import (E_LABELS, baseline_E, predict_E, run_a_priori,  # noqa: E402
                                                train_a_posteriori_net, train_a_priori_net, yield_errors)
@@ -60,8 +60,7 @@ def rescore(name: str) -> None:
     out = read_json(RESULTS / f"{name}.json")
     out["data_to_reach_target"] = data_needed(out["learning_curve"], out["yield_mse"])
     out.pop("target_test_mse", None)
-    keep = {k: v for k, v in out.items() if k not in ("benchmark", "when", "command", "machine")}
-    print(write_result(name, keep | {"rescored_from": out["when"]}))
+    print(write_result(name, payload_of(out) | {"rescored_from": out["when"]}))
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from _common import RESULTS, Timer, write_result
+from _common import RESULTS, Timer, payload_of, write_result
 from pyrolysis_plots import landscape_plot, learning_plot, rollout_plot
 from flowsheets.pyrolysis.closure_case import (E_FIT_BOUNDS, E_LABELS, baseline_E, predict_E, run_a_priori,
                                                train_a_posteriori_net, train_a_priori_net, yield_errors)
@@ -187,22 +187,22 @@ def lower_limit(name: str, ds: TrajectorySet, boxed: APrioriFits | None, starts:
         x0 = multistarts(len(ds.conditions), k=starts, extra=None if boxed is None else boxed.params.to_numpy())
         fits = fit_lower_limit(ds.conditions, ds.observed(OBSERVED), x0, max_iter=max_iter)
         df = pd.concat([fits.params, fits.mse, fits.status], axis=1).assign(n_starts=x0.shape[1], max_iter=max_iter)
+    def adopt(rows: np.ndarray, fits, better: np.ndarray) -> None:
+        """Take ``fits`` (one row per entry of ``rows``) where ``better``: E_A, mse and status."""
+        df.loc[rows[better], E_LABELS] = fits.params.to_numpy()[better]
+        df.loc[rows[better], "mse"] = fits.mse.to_numpy()[better]
+        df.loc[rows[better], status_cols] = fits.status[status_cols].to_numpy()[better]
+
     todo = np.flatnonzero(~df["converged"].to_numpy(bool))
     if more_iter and len(todo):
         more = fit_lower_limit(ds.conditions.iloc[todo], ds.observed(OBSERVED)[todo],
                                df[E_LABELS].to_numpy()[todo][:, None, :], max_iter=more_iter)
-        better = more.mse.to_numpy() <= df["mse"].to_numpy()[todo]     # LM never increases the cost
-        rows = todo[better]
-        df.loc[rows, E_LABELS] = more.params.to_numpy()[better]
-        df.loc[rows, "mse"] = more.mse.to_numpy()[better]
-        more_status = more.status.assign(iterations=more.status["iterations"] + df["iterations"].to_numpy()[todo])
-        df.loc[rows, status_cols] = more_status[status_cols].to_numpy()[better]
+        more.status["iterations"] += df["iterations"].to_numpy()[todo]
+        adopt(todo, more, more.mse.to_numpy() <= df["mse"].to_numpy()[todo])   # LM never increases the cost
     if net_start is not None and "net_start_mse" not in df:
         extra = fit_lower_limit(ds.conditions, ds.observed(OBSERVED), net_start[:, None, :], max_iter=max_iter)
-        better = np.flatnonzero(extra.mse.to_numpy() < df["mse"].to_numpy())
-        df.loc[better, E_LABELS] = extra.params.to_numpy()[better]
-        df.loc[better, "mse"] = extra.mse.to_numpy()[better]
-        df.loc[better, status_cols] = extra.status[status_cols].to_numpy()[better]
+        better = extra.mse.to_numpy() < df["mse"].to_numpy()
+        adopt(np.arange(len(df)), extra, better)
         df.loc[better, "start"] = df["n_starts"].to_numpy()[better]      # index of the new start
         df["net_start_mse"] = extra.mse.to_numpy()
         df["net_start_converged"] = extra.status["converged"].to_numpy()
@@ -402,7 +402,7 @@ def merge(update: dict, stage: str) -> None:
     import sys
     out = read_json(RESULTS / f"{NAME}.json")
     commands = out.get("commands", {}) | {stage: " ".join(["python", *sys.argv])}
-    keep = {k: v for k, v in out.items() if k not in ("benchmark", "when", "command", "machine")}
+    keep = payload_of(out)
     for key in ("data_size", "network_size"):   # studies run in parts (several processes) add up
         if key in update:
             update = update | {key: keep.get(key, {}) | update[key]}

@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from _common import RESULTS, write_result
+from _common import read_payload, write_result
 from flowsheets.operability import shower
 from idaes_ml.operability import Region, inverse_map
 from idaes_ml.solvers.persistent import WARM_START_OPTIONS, PersistentIpopt
@@ -401,8 +401,7 @@ def main() -> None:
                     help="run only these parts and merge them into the existing JSON")
     args = ap.parse_args()
     if args.only:
-        payload = json.loads((RESULTS / "solver_throughput.json").read_text())
-        payload = {k: v for k, v in payload.items() if k not in ("benchmark", "when", "command", "machine")}
+        payload = read_payload("solver_throughput")
         payload["oneoff_large"] = oneoff_large()
         payload["commands_of_merged_parts"] = payload.get("commands_of_merged_parts", {}) | {
             "oneoff_large": " ".join(["python", *sys.argv])}

@@ -110,10 +110,11 @@ def polish_newton(conditions: pd.DataFrame, targets: np.ndarray, E: np.ndarray, 
             return 0.5 * (H + H.T)
 
         z0 = np.asarray(E[q], float) / E_BASE
+        c0 = cost(z0)
         with np.errstate(all="ignore"):  # overflowing trial steps give non-finite costs and are rejected
             res = minimize(cost, z0, jac=lambda z: grads(z[None])[0], hess=hess, method="trust-exact",
                            options={"gtol": gtol_abs * 1e-3, "maxiter": max_iter})
-        z, c = (res.x, float(res.fun)) if np.isfinite(res.fun) and res.fun <= cost(z0) else (z0, cost(z0))
+        z, c = (res.x, float(res.fun)) if np.isfinite(res.fun) and res.fun <= c0 else (z0, c0)
         g = grads(z[None])[0]
         eig, V = np.linalg.eigh(hess(z))
         eig_rel = float(eig.min() / eig.max()) if eig.max() > 0 else -np.inf
