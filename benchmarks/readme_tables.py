@@ -365,6 +365,7 @@ def solver_throughput(results: Path) -> str:
                  "`SolverFactory('ipopt')` for comparison): "
                  + "; ".join(f"{k} ({r['n_variables']} variables): Ipopt {r['ipopt_s']:.2f} s, outside Ipopt "
                              f"{r['persistent_outside_ipopt_s']:.1f} s, SolverFactory {r['solverfactory_s']:.1f} s"
+                             + (f" (of which Pyomo's `.nl` writer {r['pyomo_nl_write_s']:.2f} s)" if "pyomo_nl_write_s" in r else "")
                              for k, r in big.items()) + ".\n")
         floors = {k: r["casadi_floor"] for k, r in big.items() if "casadi_floor" in r}
         if floors:

@@ -46,7 +46,9 @@ Writes benchmarks/results/solver_throughput.json:
   its time outside Ipopt against Ipopt's own, and ``SolverFactory('ipopt')``'s wall time;
   ``casadi_floor``: the same equations written directly in casadi (no Pyomo: one scalar
   function mapped over the index set, MX), the time to build them and set up Ipopt
-  (``nlpsol``) against Ipopt's solve -- the least any route from a model to this Ipopt pays.
+  (``nlpsol``) against Ipopt's solve -- the least any route from a model to this Ipopt pays;
+  ``pyomo_nl_write_s``: Pyomo's own ``.nl`` writer exporting the model, the least any
+  ``SolverFactory`` route pays.
 * ``relu_milp``: y0 of nn_embedding.py's random ReLU networks 2 x 32 and 2 x 64 (4 inputs in
   [0, 1]) minimized by :func:`idaes_ml.solvers.relu_milp.minimize_relu` (bound tightening,
   local-search incumbent, HiGHS) within ``--relu-time-limit`` seconds in all, stopping at
@@ -321,8 +323,25 @@ def oneoff_large() -> dict:
                       "solverfactory_s": round(time.perf_counter() - t0, 3),
                       "solverfactory_status": str(res.solver.termination_condition)}
         rows[name]["casadi_floor"] = casadi_floor(name)
+        rows[name]["pyomo_nl_write_s"] = round(pyomo_nl_write(build()), 3)
         print(name, rows[name], flush=True)
     return rows
+
+
+def pyomo_nl_write(m: pyo.ConcreteModel) -> float:
+    """Seconds Pyomo's own ``.nl`` writer takes to export ``m`` (the first step of every
+    ``SolverFactory('ipopt')`` solve, with any Ipopt binary)."""
+    from pyomo.repn.plugins.nl_writer import NLWriter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [open(Path(tmp) / f"m.{ext}", "w") for ext in ("nl", "row", "col")]
+        try:
+            t0 = time.perf_counter()
+            NLWriter().write(m, *files)
+            return time.perf_counter() - t0
+        finally:
+            for f in files:
+                f.close()
 
 
 def casadi_floor(name: str) -> dict:

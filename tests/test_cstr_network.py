@@ -168,6 +168,18 @@ def test_scored_gap_counts_an_optimum_over_the_limits_as_infeasible():
     assert bad["gap_pct"] == pytest.approx(0.2) and not bad["feasible"] and bad["counted_pct"] == 100.0
 
 
+def test_multistart_keeps_the_best_optimal_start_and_reports_every_status():
+    from flowsheets.cstr_network.optimize import best_start
+
+    runs = [{"ok": False, "status": "maxIterations", "objective": 9.0}, {"ok": True, "status": "optimal", "objective": 2.0},
+            {"ok": True, "status": "optimal", "objective": 3.0}]
+    best = best_start(runs, "objective")
+    assert best["objective"] == 3.0 and (best["n_starts"], best["n_optimal"]) == (3, 2)
+    failed = best_start([{**runs[0]}, {"ok": False, "status": "infeasible", "objective": 1.0}], "objective")
+    assert not failed["ok"] and failed["n_optimal"] == 0
+    assert failed["start_statuses"] == ["maxIterations", "infeasible"]
+
+
 def test_network_without_shut_trains_runs_like_the_full_one_with_them_isolated():
     net = CSTRNetwork(3, 2)
     d = Disturbance(offline={5}, fouled={1: 0.5, 4: 0.7}, coolant_supply=200.0)

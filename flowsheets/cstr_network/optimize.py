@@ -171,14 +171,21 @@ def optimize_steady_state(net: CSTRNetwork, model: NeuralStateSpace, d: Disturba
     if starts is not None:
         runs = [_optimize_once(net, model, d, X_guess, formulation, solver_options, guard, margin, F0, shut, shut_trains)
                 for shut, F0 in plans]
+        best = best_start(runs, "predicted_product")
         ok = [r for r in runs if r["ok"]]
-        best = max(ok, key=lambda r: r["predicted_product"]) if ok else runs[0]
         if ok and prefer is not None:
             tie = [r for r in ok if r["predicted_product"] >= best["predicted_product"] - 1e-4 * abs(best["predicted_product"])]
-            best = min(tie, key=lambda r: float(np.abs(r["F"] - np.asarray(prefer, dtype=float)).sum()))
-        return {**best, "n_starts": len(runs), "n_optimal": len(ok),
-                "build_s": sum(r["build_s"] for r in runs), "solve_s": sum(r["solve_s"] for r in runs)}
+            best = {**best, **min(tie, key=lambda r: float(np.abs(r["F"] - np.asarray(prefer, dtype=float)).sum()))}
+        return {**best, "build_s": sum(r["build_s"] for r in runs), "solve_s": sum(r["solve_s"] for r in runs)}
     return _optimize_once(net, model, d, X_guess, formulation, solver_options, guard, margin, None)
+
+
+def best_start(runs: Sequence[dict], key: str) -> dict:
+    """The optimal run of a multi-start with the largest ``key`` (the first run when none is optimal), with
+    ``n_starts``, ``n_optimal`` and every start's solver status (``start_statuses``)."""
+    ok = [r for r in runs if r["ok"]]
+    return {**(max(ok, key=lambda r: r[key]) if ok else runs[0]), "n_starts": len(runs), "n_optimal": len(ok),
+            "start_statuses": [str(r["status"]) for r in runs]}
 
 
 def _optimize_once(net: CSTRNetwork, model: NeuralStateSpace, d: Disturbance, X_guess: np.ndarray | None,
@@ -233,9 +240,7 @@ def plant_steady_state(net: CSTRNetwork, d: Disturbance, F: np.ndarray | Sequenc
     Temperature limits are relaxed when simulating fixed inputs so that violations are measured, not hidden.
     """
     if optimize and starts is not None:
-        runs = [plant_steady_state(net, d, F0, None, True, coolant_price) for F0 in starts]
-        ok = [r for r in runs if r["ok"]]
-        return {**(max(ok, key=lambda r: r["objective"]) if ok else runs[0]), "n_starts": len(runs), "n_optimal": len(ok)}
+        return best_start([plant_steady_state(net, d, F0, None, True, coolant_price) for F0 in starts], "objective")
     m = build_steady_state(net, d, coolant_price=coolant_price)
     if not optimize:
         Fc = net.deliver_coolant(np.clip(np.asarray(Fc, dtype=float), 0.0, net.limits.Fc_max), d)  # as the header delivers
