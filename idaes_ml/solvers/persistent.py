@@ -12,7 +12,8 @@
     (True, 3.0)
 
 :meth:`PersistentIpopt.set_instance` walks the active constraints and objective once
-(:mod:`idaes_ml.solvers.pyomo_casadi`) into a casadi NLP ``min f(x, p) s.t.
+(:mod:`idaes_ml.solvers.pyomo_casadi`; constraints of one shape share one casadi function,
+:mod:`idaes_ml.solvers.pyomo_shapes`) into a casadi NLP ``min f(x, p) s.t.
 lbg(p) <= g(x, p) <= ubg(p), lbx <= x <= ubx`` solved by the Ipopt bundled in casadi,
 in this process: no ``.nl`` file, no subprocess. Free variables are ``x``; fixed
 variables and mutable ``Param`` data are ``p``. Each :meth:`~PersistentIpopt.solve`
@@ -47,11 +48,12 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.collections import Bunch
+from pyomo.common.numeric_types import native_numeric_types
 from pyomo.common.errors import ApplicationError
 from pyomo.core.base.suffix import Suffix
 from pyomo.opt import SolverFactory, SolverResults, SolverStatus, TerminationCondition
@@ -121,6 +123,11 @@ def _active(model: BlockData, ctype: type) -> list:
     return list(model.component_data_objects(ctype, active=True, descend_into=True))
 
 
+def _bound(tr: Any, bound: Any) -> Any:
+    """A constraint bound as a float (numbers) or casadi expression (parameters)."""
+    return float(bound) if type(bound) in native_numeric_types else tr.translate(bound)
+
+
 class _Compiled:
     """One model as a casadi NLP, with what its structure was when compiled."""
 
@@ -128,6 +135,7 @@ class _Compiled:
         import casadi as ca
 
         from idaes_ml.solvers.pyomo_casadi import SymbolTable, Translator
+        from idaes_ml.solvers.pyomo_shapes import ShapeCompiler
 
         table = SymbolTable()
         tr = Translator(table)
@@ -141,9 +149,10 @@ class _Compiled:
         body, lower, upper = [], [], []
         for c in self.constraints:
             lb, expr, ub = c.to_bounded_expression()
-            body.append(tr.translate(expr))
-            lower.append(-_INF if lb is None else tr.translate(lb))
-            upper.append(_INF if ub is None else tr.translate(ub))
+            body.append(expr)
+            lower.append(-_INF if lb is None else _bound(tr, lb))
+            upper.append(_INF if ub is None else _bound(tr, ub))
+        g = ShapeCompiler(table, tr).compile(body)
         if not table.free:
             raise ValueError("no free variables appear in the active constraints or objective")
         self.free, self.params = table.free, table.params
@@ -152,7 +161,6 @@ class _Compiled:
         self.expressions += [(self.objective, self.objective.expr)] if self.objective is not None else []
         self.expressions += [(named, expr) for named, expr, _ in tr.named.values()]
         x, p = table.vector(self.free), table.vector(self.params)
-        g = ca.vertcat(*body) if body else ca.SX(0, 1)
         self.nlp = {"x": x, "p": p, "f": ca.SX(f), "g": g}
         self.bounds = ca.Function("bounds", [p], [ca.vertcat(*lower), ca.vertcat(*upper)]) if body else None
         self.solvers: dict[tuple[int, frozenset], ca.Function] = {}

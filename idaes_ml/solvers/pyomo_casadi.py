@@ -184,7 +184,7 @@ class Translator(StreamBasedExpressionVisitor):
         return walk, result
 
     def beforeChild(self, node: Any, child: Any, child_idx: int) -> tuple[bool, Operand | _Term | None]:  # noqa: N802
-        if type(child) in native_numeric_types:
+        if type(child) in native_numeric_types or type(child) is bool:  # bool: a condition Pyomo already decided
             return False, float(child)
         if not child.is_expression_type():
             return False, self.table.leaf(child)
