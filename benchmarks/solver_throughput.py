@@ -416,14 +416,18 @@ def main() -> None:
     ap.add_argument("--dma-grid", type=int, default=200, help="points per input of the AIS scan")
     ap.add_argument("--dma-opyr-model", choices=["collocation", "simulate"], default="collocation")
     ap.add_argument("--dma-opyr-timeout", type=float, default=900.0, help="seconds opyrability's DMA-MR run may take")
-    ap.add_argument("--only", nargs="+", choices=["oneoff_large"],
+    ap.add_argument("--only", nargs="+", choices=["resolve_overhead", "p1_shower_10x10", "oneoff_large"],
                     help="run only these parts and merge them into the existing JSON")
     args = ap.parse_args()
     if args.only:
         payload = read_payload("solver_throughput")
-        payload["oneoff_large"] = oneoff_large()
-        payload["commands_of_merged_parts"] = payload.get("commands_of_merged_parts", {}) | {
-            "oneoff_large": " ".join(["python", *sys.argv])}
+        parts = {"resolve_overhead": lambda: resolve_overhead(args.repeats),
+                 "p1_shower_10x10": lambda: p1_shower(args.opyr_python, not args.no_oneoff, args.p1_repeats),
+                 "oneoff_large": oneoff_large}
+        for part in args.only:
+            payload[part] = parts[part]()
+            payload["commands_of_merged_parts"] = payload.get("commands_of_merged_parts", {}) | {
+                part: " ".join(["python", *sys.argv])}
         write_result("solver_throughput", payload)
         return
     payload = {"load_average_at_start": os.getloadavg(), "resolve_overhead": resolve_overhead(args.repeats)}
