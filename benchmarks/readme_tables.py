@@ -78,6 +78,64 @@ def signed(value: float, digits: int = 1, unit: str = " %") -> str:
     return f"{value:+.{digits}f}{unit}".replace("-", "−")
 
 
+@table("nn_embedding")
+def nn_embedding(results: Path) -> str:
+    """Inverting random tanh networks (full vs reduced space), evaluation iterations, ReLU MILPs with HiGHS."""
+    d = load(results, "nn_embedding")
+    inv = {(r["depth"], r["width"], r["formulation"]): r for r in d["smooth"] if r["task"] == "invert"}
+    shapes = [(1, 16), (2, 64), (3, 128), (4, 256)]
+    rows = [[f"{dp} × {w}"] + [" / ".join(fmt(inv[(dp, w, f)][k]) for f in ("full_space", "reduced_space"))
+                               for k, fmt in (("ipopt_s", lambda v: f"{v:.2g}"), ("iterations", str),
+                                              ("wall_s", lambda v: f"{v:.2f}"))] for dp, w in shapes]
+    wide = shapes[-2:]
+    ipopt = [inv[(*s, "full_space")]["ipopt_s"] / inv[(*s, "reduced_space")]["ipopt_s"] for s in wide]
+    wall = [inv[(*s, "reduced_space")]["wall_s"] / inv[(*s, "full_space")]["wall_s"] for s in wide]
+    evals = [r["iterations"] for r in d["smooth"] if r["task"] == "evaluate"]
+    text = markdown(["depth × width", "Ipopt s (full / reduced)", "iterations (full / reduced)",
+                     "wall s per solve (full / reduced)"], rows)
+    text += (f"\nFor the two widest rows reduced space needs {min(ipopt):.0f}–{max(ipopt):.0f}× less *Ipopt* time than "
+             f"full space, but full space is {min(wall):.1f}–{max(wall):.1f}× faster *end to end*. Evaluation solves "
+             f"take {min(evals)}–{max(evals)} iterations. Outside Ipopt the bridge spent "
+             f"{d['summary']['bridge_overhead_s_median']:.2f} s per solve (median of "
+             f"{sum(d['summary']['statuses'].values())} solves; `{d['command']}`, {d['when'][:10]}).\n")
+    milp: dict = {}
+    for r in d["relu_milp"]:
+        milp.setdefault((r["depth"], r["width"]), {})[r["formulation"]] = r
+    solved = {k: v for k, v in milp.items() if all(r["status"].endswith("optimal") for r in v.values())}
+    limited = [k for k, v in milp.items() if k not in solved]
+    times = [r["wall_s"] for v in solved.values() for r in v.values()]
+    bigm = sum(v["relu_bigm"]["wall_s"] < v["relu_partition"]["wall_s"] for v in solved.values())
+    no_incumbent = all(r["objective"] is None for k in limited for r in milp[k].values())
+    name = lambda k: f"{k[0]} × {k[1]}"  # noqa: E731
+    text += (f"\nReLU networks minimized as OMLT MILPs with HiGHS (60 s limit): {', '.join(map(name, sorted(solved)))} "
+             f"solve to optimality in {min(times):.2f}–{max(times):.0f} s; big-M is faster than partition on {bigm} of "
+             f"those {len(solved)}. {', '.join(map(name, sorted(limited)))} hit the time limit with both"
+             + (", without an incumbent" if no_incumbent else "") + ".\n")
+    return text
+
+
+@table("solver_setup")
+def solver_setup(results: Path) -> str:
+    """Old vs new ``.nl`` bridge on the same files: setup and wall seconds per network, same Ipopt path."""
+    d = load(results, "solver_setup")
+    by: dict = {}
+    for r in d["comparison"]:
+        by.setdefault(r["shape"], []).append(r)
+    span = lambda v, digits: (f"{min(v):.{digits}f}" if f"{min(v):.{digits}f}" == f"{max(v):.{digits}f}"  # noqa: E731
+                              else f"{min(v):.{digits}f}–{max(v):.{digits}f}")
+    rows = []
+    for shape, rs in by.items():
+        w, dp = shape.split("x")
+        rows.append([f"{dp} × {w}",
+                     f"{span([r['setup_s_old'] for r in rs], 2)} → {span([r['setup_s_new'] for r in rs], 2)} "
+                     f"(×{span([r['setup_speedup'] for r in rs], 0)})",
+                     f"{span([r['wall_s_old'] for r in rs], 2)} → {span([r['wall_s_new'] for r in rs], 2)} "
+                     f"(×{span([r['wall_speedup'] for r in rs], 1)})",
+                     "same" if all(r["same_ipopt_path"] for r in rs) else "**differs**"])
+    return (markdown(["network (full space)", "setup s old → new", "wall s old → new", "Ipopt iterations"], rows)
+            + f"\nMedian of {d['repeats']} per task (evaluate, invert), {d['when'][:10]}.\n")
+
+
 @table("cstr_compare")
 def cstr_compare(results: Path) -> str:
     """Throughput vs PI of the optimizer + PI and of PI at the best fixed setpoints (bold: >5 points apart); steady
