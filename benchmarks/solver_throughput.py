@@ -49,6 +49,10 @@ Writes benchmarks/results/solver_throughput.json:
   (``nlpsol``) against Ipopt's solve -- the least any route from a model to this Ipopt pays;
   ``pyomo_nl_write_s``: Pyomo's own ``.nl`` writer exporting the model, the least any
   ``SolverFactory`` route pays.
+* ``compile_idaes``: the constraint bodies of the IDAES dynamic CSTR-network flowsheet (4 and
+  10 reactors) compiled into casadi node by node (``Translator``) and by expression shape
+  (``ShapeCompiler``, the persistent solver's path): fastest of 3 each, speedup, and the
+  largest difference of the two compiled vectors at a random point.
 * ``relu_milp``: y0 of nn_embedding.py's random ReLU networks 2 x 32 and 2 x 64 (4 inputs in
   [0, 1]) minimized by :func:`idaes_ml.solvers.relu_milp.minimize_relu` (bound tightening,
   local-search incumbent, HiGHS) within ``--relu-time-limit`` seconds in all, stopping at
@@ -328,6 +332,48 @@ def oneoff_large() -> dict:
     return rows
 
 
+def compile_idaes(sizes: tuple[int, ...] = (4, 10), repeats: int = 3) -> dict:
+    """Compiling the constraint bodies of the IDAES dynamic CSTR-network flowsheet into casadi, node by node
+    (``Translator``, the persistent solver's path before the shape compiler) and by shape (``ShapeCompiler``):
+    the fastest of ``repeats`` each, and the largest difference of the two at a random point."""
+    import casadi as ca
+
+    from flowsheets.cstr_network.idaes_plant import build_flowsheet
+    from flowsheets.cstr_network.plant import CSTRNetwork
+    from idaes_ml.solvers.pyomo_casadi import SymbolTable, Translator
+    from idaes_ml.solvers.pyomo_shapes import ShapeCompiler
+
+    def node_by_node(table: SymbolTable, bodies: list) -> ca.SX:
+        tr = Translator(table)
+        return ca.vertcat(*[ca.SX(tr.translate(b)) for b in bodies])
+
+    def by_shape(table: SymbolTable, bodies: list) -> ca.SX:
+        return ShapeCompiler(table, Translator(table)).compile(bodies)
+
+    out, rng = {}, np.random.default_rng(0)
+    for n in sizes:
+        m = build_flowsheet(CSTRNetwork.of_size(n))
+        bodies = [c.body for c in m.component_data_objects(pyo.Constraint, active=True)]
+        variables = list(m.component_data_objects(pyo.Var))
+        point = dict(zip(map(id, variables), rng.uniform(0.5, 1.5, len(variables))))
+        row, values = {"n_constraints": len(bodies)}, {}
+        for name, compile_ in (("node_by_node", node_by_node), ("by_shape", by_shape)):
+            times = []
+            for _ in range(repeats):
+                table = SymbolTable()
+                t0 = time.perf_counter()
+                g = compile_(table, bodies)
+                times.append(time.perf_counter() - t0)
+            row[f"{name}_s"] = round(min(times), 4)
+            f = ca.Function("g", [table.vector(table.free), table.vector(table.params)], [g])
+            values[name] = np.asarray(f([point[id(v)] for v in table.free], [c.value for c in table.params])).ravel()
+        row["speedup"] = round(row["node_by_node_s"] / row["by_shape_s"], 2)
+        row["max_abs_diff"] = float(np.max(np.abs(values["node_by_node"] - values["by_shape"])))
+        out[f"cstr_network_{n}"] = row
+        print("compile", n, row, flush=True)
+    return out
+
+
 def pyomo_nl_write(m: pyo.ConcreteModel) -> float:
     """Seconds Pyomo's own ``.nl`` writer takes to export ``m`` (the first step of every
     ``SolverFactory('ipopt')`` solve, with any Ipopt binary)."""
@@ -416,14 +462,14 @@ def main() -> None:
     ap.add_argument("--dma-grid", type=int, default=200, help="points per input of the AIS scan")
     ap.add_argument("--dma-opyr-model", choices=["collocation", "simulate"], default="collocation")
     ap.add_argument("--dma-opyr-timeout", type=float, default=900.0, help="seconds opyrability's DMA-MR run may take")
-    ap.add_argument("--only", nargs="+", choices=["resolve_overhead", "p1_shower_10x10", "oneoff_large"],
+    ap.add_argument("--only", nargs="+", choices=["resolve_overhead", "p1_shower_10x10", "oneoff_large", "compile_idaes"],
                     help="run only these parts and merge them into the existing JSON")
     args = ap.parse_args()
     if args.only:
         payload = read_payload("solver_throughput")
         parts = {"resolve_overhead": lambda: resolve_overhead(args.repeats),
                  "p1_shower_10x10": lambda: p1_shower(args.opyr_python, not args.no_oneoff, args.p1_repeats),
-                 "oneoff_large": oneoff_large}
+                 "oneoff_large": oneoff_large, "compile_idaes": compile_idaes}
         for part in args.only:
             payload[part] = parts[part]()
             payload["commands_of_merged_parts"] = payload.get("commands_of_merged_parts", {}) | {
@@ -436,6 +482,7 @@ def main() -> None:
     print(payload["p1_shower_10x10"])
     if not args.no_oneoff:
         payload["oneoff_large"] = oneoff_large()
+    payload["compile_idaes"] = compile_idaes()
     if args.relu_time_limit > 0:
         payload["relu_milp"] = relu_milp(args.relu_time_limit, args.relu_gap)
     if args.dma_starts > 0:
