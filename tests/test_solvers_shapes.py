@@ -88,3 +88,15 @@ def test_named_expression_is_translated_once_and_external_functions_are_refused(
     m.f = pyo.ExternalFunction(library="nowhere.so", function="f")
     with pytest.raises(UnsupportedExpressionError, match="external function"):
         ShapeCompiler(table, tr).compile([m.f(m.x[0]) + m.x[1]])
+
+
+def test_expressions_nested_deeper_than_the_recursion_limit_compile():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), initialize=1.0)
+    deep = m.x[0]
+    for i in range(3000):  # a product chain Pyomo keeps nested, 3000 levels deep
+        deep = (deep * m.x[i % 3]) / 1.0001
+    table = SymbolTable()
+    g = ShapeCompiler(table, Translator(table)).compile([deep, m.x[1] + 1])
+    value = ca.Function("g", [table.vector(table.free)], [g])([1.0] * len(table.free))
+    np.testing.assert_allclose(np.array(value).ravel(), [1.0001**-3000, 2.0], rtol=1e-12)

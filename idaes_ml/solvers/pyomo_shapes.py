@@ -12,7 +12,8 @@ one mapped call inside casadi (C++). The result is the same SX graph that
 commutative operations; leaves get their symbols from the same
 :class:`~idaes_ml.solvers.pyomo_casadi.SymbolTable`, and named expressions, and every
 expression with a construct outside the shapes (conditionals, min/max, relations,
-external functions), are translated by the ``Translator`` itself.
+external functions) or nested deeper than Python's recursion limit, are translated by the
+``Translator`` itself.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class ShapeCompiler:
             leaves: list[int] = []
             try:
                 self._walk(expr, shape, leaves)
-            except _Other:
+            except (_Other, RecursionError):  # the Translator's walk is not recursive: any depth
                 others.append((i, self.translator.translate(expr)))
                 continue
             rows, flat = groups.setdefault(tuple(shape), ([], []))
