@@ -30,12 +30,20 @@ def machine() -> dict:
     }
 
 
+def command() -> str:
+    """How this process was started, with the script's path from the repository root (any working directory)."""
+    script = Path(sys.argv[0]).resolve()
+    root = Path(__file__).resolve().parent.parent
+    shown = script.relative_to(root).as_posix() if script.is_relative_to(root) else sys.argv[0]
+    return " ".join([Path(sys.executable).name, shown, *sys.argv[1:]])
+
+
 def write_result(name: str, payload: dict) -> Path:
     """Write ``payload`` plus machine info, timestamp and command to ``results/<name>.json``."""
     record = {
         "benchmark": name,
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": command(),
         "machine": machine(),
         **payload,
     }

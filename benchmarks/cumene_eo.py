@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import logging
 import pickle
-import sys
 import tempfile
 
 import pandas as pd
@@ -24,7 +23,7 @@ import pyomo.environ as pyo
 from idaes.core.util.model_serializer import StoreSpec, from_json
 from tqdm import tqdm
 
-from _common import RESULTS, Timer, read_payload, write_result
+from _common import RESULTS, Timer, command, read_payload, write_result
 
 from idaes_ml.metrics import r2_per_output
 from idaes_ml.plotting import parity_plot
@@ -165,9 +164,8 @@ def main() -> None:
     if set(args.parts) != set(PARTS) and previous.exists():
         payload = read_payload("cumene_eo")
         payload.setdefault("commands", {})
-    command = " ".join(["python", *sys.argv])
     for part in args.parts:
-        payload["commands"][part] = command
+        payload["commands"][part] = command()
     if "optimize" in args.parts:
         payload["ground_truth_optimum"] = ground_truth_optimum()
     for tag in args.tags:

@@ -38,7 +38,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from _common import RESULTS, Timer, payload_of, write_result
+from _common import RESULTS, Timer, command, payload_of, write_result
 from pyrolysis_plots import landscape_plot, learning_plot, rollout_plot
 from flowsheets.pyrolysis.closure_case import (E_FIT_BOUNDS, E_LABELS, baseline_E, predict_E, run_a_priori,
                                                train_a_posteriori_net, train_a_priori_net, yield_errors)
@@ -399,9 +399,8 @@ def learning_plot_from(sizes: dict) -> None:
 
 def merge(update: dict, stage: str) -> None:
     """Put one stage's keys into the record; ``commands`` keeps the command of every stage."""
-    import sys
     out = read_json(RESULTS / f"{NAME}.json")
-    commands = out.get("commands", {}) | {stage: " ".join(["python", *sys.argv])}
+    commands = out.get("commands", {}) | {stage: command()}
     keep = payload_of(out)
     for key in ("data_size", "network_size"):   # studies run in parts (several processes) add up
         if key in update:

@@ -69,6 +69,13 @@ def load(results: Path, name: str) -> dict:
     return json.loads((results / f"{name}.json").read_text())
 
 
+def shown_command(record: dict) -> str:
+    """The record's command as run from the repository root (``python benchmarks/X.py ...``), wherever it ran."""
+    _, script, *args = record["command"].split(" ")
+    name = Path(script).name
+    return " ".join(["python", f"benchmarks/{name}" if (ROOT / "benchmarks" / name).exists() else script, *args])
+
+
 def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A markdown table (header, separator, rows), ending with a newline."""
     lines = [header, ["---"] * len(header), *rows]
@@ -99,7 +106,7 @@ def nn_embedding(results: Path) -> str:
              f"full space, but full space is {min(wall):.1f}–{max(wall):.1f}× faster *end to end*. Evaluation solves "
              f"take {min(evals)}–{max(evals)} iterations. Outside Ipopt the bridge spent "
              f"{d['summary']['bridge_overhead_s_median']:.2f} s per solve (median of "
-             f"{sum(d['summary']['statuses'].values())} solves; `{d['command']}`, {d['when'][:10]}).\n")
+             f"{sum(d['summary']['statuses'].values())} solves; `{shown_command(d)}`, {d['when'][:10]}).\n")
     milp: dict = {}
     for r in d["relu_milp"]:
         milp.setdefault((r["depth"], r["width"]), {})[r["formulation"]] = r
@@ -157,7 +164,7 @@ def cstr_compare(results: Path) -> str:
                      signed(round(100 * (ss["true_opt_multistart"] / ss["true_opt"] - 1), 1) + 0.0)])
     header = ["scenario", "optimizer + PI", "PI with the best fixed setpoints",
               "steady: learned optimum on the plant", "steady: plant optimum, best start"]
-    return markdown(header, rows) + f"\n{record['n_reactors']} reactors; `{record['command']}`\n"
+    return markdown(header, rows) + f"\n{record['n_reactors']} reactors; `{shown_command(record)}`\n"
 
 
 @table("cstr_mpc")
@@ -177,7 +184,7 @@ def cstr_mpc(results: Path) -> str:
                    f"hard-MPC fallbacks {surge['mpc_hard']['fallbacks']}. MPC policy time "
                    f"{min(r['policy_s_per_step_mean'] for r in mpc):.1f}–{max(r['policy_s_per_step_mean'] for r in mpc):.1f} s "
                    f"per step on average, up to {max(r['policy_s_per_step_max'] for r in mpc):.0f} s (rebuilds), load average "
-                   f"{record['load_average_at_end'][0]:.1f} on 2 cores; `{record['command']}`\n")
+                   f"{record['load_average_at_end'][0]:.1f} on 2 cores; `{shown_command(record)}`\n")
 
 
 def _learned_optimum_cell(row: dict, tol: float) -> str:
@@ -210,7 +217,7 @@ def cstr_idaes(results: Path) -> str:
     header = ["scenario", "IDAES − scipy (K)", "plant optimum: decisions on bounds", "vs equal-split start",
               "guarded optimum vs plant's", "unguarded", "MPC vs RTO → PI", "over limit (K): RTO → PI / MPC",
               "MPC fallbacks"]
-    text = markdown(header, rows) + f"\n{det['n_reactors']} reactors, {det['n_steps']} × 30 s; `{det['command']}`\n"
+    text = markdown(header, rows) + f"\n{det['n_reactors']} reactors, {det['n_steps']} × 30 s; `{shown_command(det)}`\n"
     goal = load(results, "cstr_network_idaes")
     text += (f"\nTargets (`benchmarks/results/cstr_network_idaes.json`): IDAES vs scipy "
              f"{goal['idaes_vs_scipy_max_abs_K']:.1e} K (≤ 0.01), largest guarded-optimum gap "
@@ -246,8 +253,7 @@ def operability_p1(results: Path) -> str:
     rows, commands = [], []
     for name in ("operability_p1", "operability_p1_dma_mr", "operability_p1_dma_mr_30"):
         record = load(results, name)
-        command = re.sub(r"[^ ]*/(benchmarks/)", r"\1", record["command"])  # any checkout's path prefix
-        commands.append(f"`{command}`")
+        commands.append(f"`{shown_command(record)}`")
         for r in record["runs"]:
             identical = {True: "yes", False: "**no**"}.get(r.get("identical_to_serial"), "–")
             rows.append([cases.get(r["case"], r["case"]), r["grid"].replace("x", " × "), r["executor"],
@@ -672,7 +678,7 @@ def cstr_scale(results: Path) -> str:
     """Learned steady-state model at 10 / 50 / 200 reactors: variables, solve time, peak memory."""
     d = load(results, "cstr_network_scale")
     sizes = d["sizes"]
-    return (f"Scale (`python benchmarks/{d['command'].split()[-1]}`, measured {d['when'][:10]}): "
+    return (f"Scale (`{shown_command(d)}`, measured {d['when'][:10]}): "
             f"{_slash([r['n_reactors'] for r in sizes], 'd')} reactors → "
             f"{_slash([r['learned_ss_vars'] / 1000 for r in sizes], '.1f').replace(' /', 'k /')}k variables in the "
             f"learned steady-state model, {_slash([r['learned_ss_solve_s'] for r in sizes], '.2g')} s to solve, peak "
@@ -688,7 +694,7 @@ def cstr_mpc_scale(results: Path) -> str:
     dae = load(results, "cstr_network_dae")
     loops = dae["closed_loop"].values()
     diff = max(max(c["max_abs_state_diff"][s] for s in ("T", "TK")) for c in loops)
-    return (f"MPC at scale (`{d['command'].split(' ', 1)[1]}`, horizon {d['mpc_horizon']}, measured {d['when'][:10]}): "
+    return (f"MPC at scale (`{shown_command(d)}`, horizon {d['mpc_horizon']}, measured {d['when'][:10]}): "
             f"{' / '.join(d['sizes'])} reactors → {' / '.join(k)} variables, median "
             f"{_slash([r['policy_s_per_step_median'] for r in mpc], '.2g')} s per step (rebuilds "
             f"{_slash([r['policy_s_per_step_max'] for r in mpc], '.0f')} s), peak memory "
@@ -699,7 +705,7 @@ def cstr_mpc_scale(results: Path) -> str:
             f"collocation): PI on it matches the scipy plant to {_e(diff, 2)} K over {dae['n_steps']} steps in all "
             f"{_WORDS[len(loops)]} original scenarios, at "
             f"{_span([c['plant_s_per_step']['dae'] for c in loops])} s per step against "
-            f"{_span([c['plant_s_per_step']['scipy'] for c in loops], '.1g')} s (`{dae['command'].split(' ', 1)[1]}`).\n")
+            f"{_span([c['plant_s_per_step']['scipy'] for c in loops], '.1g')} s (`{shown_command(dae)}`).\n")
 
 
 def render(text: str, results: Path = RESULTS) -> str:

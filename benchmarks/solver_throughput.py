@@ -69,7 +69,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -78,7 +77,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from _common import read_payload, write_result
+from _common import command, read_payload, write_result
 from flowsheets.operability import shower
 from idaes_ml.operability import Region, inverse_map
 from idaes_ml.solvers.persistent import WARM_START_OPTIONS, PersistentIpopt
@@ -473,7 +472,7 @@ def main() -> None:
         for part in args.only:
             payload[part] = parts[part]()
             payload["commands_of_merged_parts"] = payload.get("commands_of_merged_parts", {}) | {
-                part: " ".join(["python", *sys.argv])}
+                part: command()}
         write_result("solver_throughput", payload)
         return
     payload = {"load_average_at_start": os.getloadavg(), "resolve_overhead": resolve_overhead(args.repeats)}

@@ -74,3 +74,9 @@ def test_check_mode_reports_a_stale_readme(tmp_path, capsys):
     assert readme_tables.main(["--readme", str(readme)]) == 0
     assert readme.read_text() == current
     assert readme_tables.main(["--check", "--readme", str(tmp_path / "missing.md")]) == 2
+
+
+@pytest.mark.parametrize("recorded", ["python cstr_network_idaes.py 4 24", "python benchmarks/cstr_network_idaes.py 4 24",
+                                      "python3.11 /tmp/clone/benchmarks/cstr_network_idaes.py 4 24"])
+def test_commands_are_shown_as_run_from_the_repository_root(recorded):
+    assert readme_tables.shown_command({"command": recorded}) == "python benchmarks/cstr_network_idaes.py 4 24"
