@@ -12,8 +12,9 @@
    turndown (a train runs at least F_train_min or is shut, its reactors isolated: shut_trains=True); the plant
    optimum is the relaxation without it (any flow down to 0), so the gap is conservative.  A learned optimum
    whose re-simulation violates the temperature limits by more than FEASIBILITY_TOL_K is infeasible: its gap
-   counts as 100 % in guarded_optimum_gap_pct.max (optimize.scored_gap), and the largest violation is reported
-   as guarded_optimum_violation_K_max.  Which decisions of the
+   counts as 100 % in guarded_optimum_gap_pct.max (optimize.scored_gap), as does one whose multi-start found no
+   optimal solve, and the largest violation is reported as guarded_optimum_violation_K_max.  A scenario whose plant
+   optimum does not solve stops the benchmark (SolveFailedError naming it).  Which decisions of the
    plant optimum sit on bounds is recorded per scenario (coolant_limited and fouled_reactor are there
    to have interior optima);
 4. closed loops on the scipy plant (same equations as the IDAES plant, see 2, at a fraction of the
@@ -95,6 +96,9 @@ def optimum_gaps(net: CSTRNetwork, model) -> dict:
         d = sc.disturbance(net, sc.at)
         starts = train_flow_starts(net, d)
         true = plant_steady_state(net, d, optimize=True, starts=starts)
+        if not true["ok"]:
+            raise SolveFailedError(f"scenario {name!r}: no start of the plant optimum solved ({true['start_statuses']});"
+                                   " there is nothing to score the learned optima against", true["status"])
         single = plant_steady_state(net, d, optimize=True)
         row = {"plant_optimum": true["objective"], "plant_optimum_status": true["status"],
                "plant_optimum_starts": [true["n_optimal"], true["n_starts"]],
@@ -108,7 +112,7 @@ def optimum_gaps(net: CSTRNetwork, model) -> dict:
             except SolveFailedError as exc:
                 raise SolveFailedError(f"scenario {name!r}, {label} optimum on the IDAES plant: {exc}", exc.status) from exc
             row[label] = {"status": r["status"], "starts_optimal": r["n_optimal"], "on_idaes_plant": obj, "violation_K": viol,
-                          **scored_gap(true["objective"], obj, viol), "shut_trains": r["shut"], "F": r["F"].round(2).tolist(),
+                          **scored_gap(true["objective"], obj, viol, solved=r["ok"]), "shut_trains": r["shut"], "F": r["F"].round(2).tolist(),
                           "Fc": r["Fc"].round(2).tolist(), "T": r["X"][:, 2].round(2).tolist(),
                           "on_bounds": on_bounds(net, d, r["F"], r["Fc"])}
         row["plant_optimum_T"] = true["X"][:, 2].round(2).tolist()

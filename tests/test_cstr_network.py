@@ -166,6 +166,8 @@ def test_scored_gap_counts_an_optimum_over_the_limits_as_infeasible():
     assert ok == {"gap_pct": pytest.approx(0.5), "feasible": True, "counted_pct": pytest.approx(0.5)}
     bad = scored_gap(200.0, 199.6, 2.4)  # 0.2 % short of the optimum, 2.4 K under T_min: not a valid design
     assert bad["gap_pct"] == pytest.approx(0.2) and not bad["feasible"] and bad["counted_pct"] == 100.0
+    unsolved = scored_gap(200.0, 199.0, 0.0, solved=False)  # a failed optimizer's point is no optimum
+    assert unsolved["feasible"] and unsolved["counted_pct"] == 100.0
 
 
 def test_multistart_keeps_the_best_optimal_start_and_reports_every_status():

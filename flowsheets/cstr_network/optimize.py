@@ -98,13 +98,15 @@ def shut_disturbance(net: CSTRNetwork, d: Disturbance, shut: Sequence[int]) -> D
     return d.with_(offline=set(d.offline) | {j * net.n_series + s for j in shut for s in range(net.n_series)})
 
 
-def scored_gap(plant_optimum: float, objective: float, violation_K: float, tol: float = FEASIBILITY_TOL_K) -> dict:
+def scored_gap(plant_optimum: float, objective: float, violation_K: float, tol: float = FEASIBILITY_TOL_K,
+               solved: bool = True) -> dict:
     """Gap (%) of a proposed optimum re-simulated on the plant (``objective``, temperature ``violation_K``) to the
     plant's own optimum; ``counted_pct`` is the gap, or 100 % when the proposal violates the limits by more than
-    ``tol`` K (not a valid design: none of the optimum's value is delivered within the limits)."""
+    ``tol`` K (not a valid design: none of the optimum's value is delivered within the limits) or when the solve
+    that proposed it did not end optimal (``solved=False``: its point is not an optimum of anything)."""
     gap = 100.0 * (1.0 - objective / plant_optimum)
     feasible = bool(violation_K <= tol)
-    return {"gap_pct": gap, "feasible": feasible, "counted_pct": gap if feasible else 100.0}
+    return {"gap_pct": gap, "feasible": feasible, "counted_pct": gap if feasible and solved else 100.0}
 
 
 def on_bounds(net: CSTRNetwork, d: Disturbance, F: np.ndarray, Fc: np.ndarray, tol: float = 1e-3) -> dict:
