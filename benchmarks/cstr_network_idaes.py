@@ -133,7 +133,8 @@ def score(r, sc) -> dict:
     rec, after = r.records, r.records["k"] >= sc.at
     return {"economic_after_disturbance": float((rec["throughput"] - COOLANT_PRICE * rec["coolant"])[after].mean()),
             **{k: r.summary[k] for k in ("constraint_violation_K_max", "constraint_violation_steps", "fallbacks",
-                                         "out_of_domain_steps", "policy_s_per_step_mean", "plant", "plant_s_per_step_mean")},
+                                         "out_of_domain_steps", "below_turndown_steps", "policy_s_per_step_mean", "plant",
+                                         "plant_s_per_step_mean")},
             "notes": sorted(set(rec["note"]) - {""})[:3]}
 
 

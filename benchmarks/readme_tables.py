@@ -226,6 +226,12 @@ def cstr_idaes(results: Path) -> str:
              f"{goal.get('guarded_optimum_violation_K_max', float('nan')):.2f} K, MPC over the limit by at most "
              f"{goal['mpc']['constraint_violation_K_max']:.2f} K (≤ 0.5), ahead of RTO → PI in "
              f"{goal['mpc']['beats_rto_pi_scenarios']} of {len(rows)} scenarios (≥ 3).\n")
+    low = {p: {k: v[p].get("below_turndown_steps") for k, v in det["closed_loop"].items()} for p in ("rto_pi", "mpc")}
+    if all(n is not None for steps in low.values() for n in steps.values()):
+        bad = sorted({k for steps in low.values() for k, n in steps.items() if n})
+        text += ("\nSteps with a train run between shut and the pump turndown (a flow its pump cannot deliver): "
+                 + "; ".join(f"{({**SCENARIOS, **MORE_SCENARIOS}).get(k, k)}: RTO → PI {low['rto_pi'][k]}, MPC "
+                             f"{low['mpc'][k]} of {det['n_steps']}" for k in bad) + (" (none elsewhere).\n" if bad else "none.\n"))
     on = det.get("mpc_on_idaes_plant")
     if on:
         scipy_run = det["closed_loop"][on["scenario"]]["mpc"]
@@ -537,6 +543,176 @@ def cumene_trust_words(results: Path) -> str:
         "1 (1–5 % purge), so 100 iterations rarely reach 1e-5. The seed's \"fine-tuning through the unrolled solver "
         "makes cycle solving near-perfect\" is not reproduced on this plant: exact balances closed the gap, unrolled "
         "fine-tuning undoes some of it, and the fixed-point variant adds the last few thousandths.\n")
+
+
+def _r2(r2: dict) -> list[str]:
+    """The four KPIs' end-to-end R² to two decimals, with a typographic minus."""
+    return [f"{v:.2f}".replace("-", "−") for v in r2.values()]
+
+
+@table("cumene_free_finetune")
+def cumene_free_finetune(results: Path) -> str:
+    """Free-form networks: R² of the all-network-mixer graph after fine-tuning; the validated learning rate."""
+    c = load(results, "cumene_cycles")
+    mixers = c["all_network_mixers"]["after"]["end_to_end_r2"]
+    val = c["finetune"]["validation_mean_kpi_r2_by_learning_rate"]
+    # No JSON source (earlier runs): 0.89–0.92 at 1e-3, the 51 validation points, the 34ebd37 run's numbers.
+    return (
+        "* **Mixers.** The torch graph's mixers conserve flow exactly (`conserve_flows`), as the IDAES mixers of the EO "
+        "flowsheet do. If the mixers are networks too (the paper's all-network setting), fine-tuning reaches end-to-end "
+        f"R² {_span(list(mixers.values()), '.2f')} (0.89–0.92 with learning rate 1e-3). It gets there by letting the "
+        "mixer networks' flow errors compensate for the other units, a fix that no flowsheet with real mixers can use "
+        "(last row of the R² table).\n"
+        f"* **Learning rate.** Chosen among {{{', '.join(_e(float(k)) for k in val)}}} on a validation split of the "
+        f"training points (`select_learning_rate`, never the test points): {_e(c['finetune']['learning_rate'])}, with "
+        f"mean validation KPI R² {_slash(list(val.values()), '.2f')} for the {_WORDS[len(val)]} rates. The validation "
+        "split is small (51 points) and the choice is not sharp: a run with 1e-3 fixed (commit 34ebd37) scored better "
+        "on the test points (EO relaxed recycle R² 0.35–0.46, optimality gap 4.7 %). We report the validated choice.\n")
+
+
+@table("cumene_free_single_unit")
+def cumene_free_single_unit(results: Path) -> str:
+    """Free-form networks: single-unit held-out R² (mean over outputs) before and after fine-tuning."""
+    c = load(results, "cumene_cycles")
+    means, units = c["single_unit_r2_mean_by_unit"], list(dict.fromkeys(r["unit"] for r in c["single_unit_r2"]))
+    first, last = c["finetune_loss_first_last"]
+    rows = [[stage, *(f"{means[u][f'r2_{stage}']:.3f}" for u in units)] for stage in ("before", "after")]
+    return (f"Single-unit held-out R² (mean over outputs), before → after fine-tuning (the paper's Table 2; unrolled "
+            f"loss {first:.2f} → {last:.2f}). As in the paper, single-unit accuracy drops a little:\n\n"
+            + markdown(["unit", *units], rows))
+
+
+@table("cumene_free_convergence")
+def cumene_free_convergence(results: Path) -> str:
+    """Free-form networks: random-start convergence of the torch cycle solvers and of EO Ipopt, before → after."""
+    c, e = load(results, "cumene_cycles"), load(results, "cumene_eo")
+    before, after = c["convergence_before"], c["convergence_after"]
+    names = {"direct": "direct substitution", "wegstein": "Wegstein", "newton": "Newton",
+             "lbfgs": "L-BFGS on ‖G(x) − x‖²"}
+    rate = lambda r: f"{r:.3f}" if r else "0"  # noqa: E731
+    rows = [[label, rate(before[k]["random_init_convergence_rate"]), rate(after[k]["random_init_convergence_rate"]),
+             f"{1000 * after[k]['seconds_per_solve']:.{1 if after[k]['seconds_per_solve'] < 0.01 else 0}f} ms (batched)"]
+            for k, label in names.items()]
+    eo = [("EO Ipopt, property bounds as built", e["before"], e["after"]),
+          ("**EO Ipopt, derived-variable bounds relaxed**", e["before"]["relaxed_bounds"], e["after"]["relaxed_bounds"])]
+    bold = lambda r: f"**{r:.2f}**" if r == 1 else f"{r:.2f}"  # noqa: E731
+    rows += [[label, f"{b['random_tear_convergence_rate']:.2f}", bold(a["random_tear_convergence_rate"]),
+              f"{a['random_tear_median_seconds']:.2f} s"] for label, b, a in eo]
+    return ("Convergence from random tear initializations (tol 1e-5 scaled, 100 iterations). The torch cycle solvers "
+            f"start from {after['newton']['random_init_n']} initializations, EO Ipopt on the `SurrogateUnit` flowsheet "
+            f"from {e['after']['random_tear_n']} (`{shown_command({'command': e['commands']['eo']})}`):\n\n"
+            + markdown(["solver", "converged before", "converged after", "time per solve (after; median for EO)"], rows))
+
+
+@table("cumene_free_relaxed")
+def cumene_free_relaxed(results: Path) -> str:
+    """Free-form networks: what relaxing the derived-variable bounds buys the fine-tuned EO flowsheet."""
+    e = load(results, "cumene_eo")
+    a, r = e["after"], e["after"]["relaxed_bounds"]
+    rate = r["random_tear_convergence_rate"]
+    return (f"* solves {r['heldout_optimal']} instead of {a['heldout_optimal']} of {e['n_test']} held-out points, "
+            f"{a['heldout_median_solve_seconds'] / r['heldout_median_solve_seconds']:.1f}× faster (median "
+            f"{r['heldout_median_solve_seconds']:.2f} s vs {a['heldout_median_solve_seconds']:.2f} s);\n"
+            "* lets the EO network flowsheet converge from "
+            + ("every random start" if rate == 1 else f"{100 * rate:.0f} % of the random starts") + ";\n")
+
+
+@table("cumene_free_r2")
+def cumene_free_r2(results: Path) -> str:
+    """Free-form networks: end-to-end held-out R² (sequential, EO, all-network mixers); SD vs EO at nominal."""
+    c, e = load(results, "cumene_cycles"), load(results, "cumene_eo")
+    n, stages = e["n_test"], ("before", "after")
+    units = [v for u in c["single_unit_r2_mean_by_unit"].values() for v in u.values()]
+    rows = [[f"sequential (Newton), {s}", *_r2(c[f"convergence_{s}"]["newton"]["end_to_end_r2"])] for s in stages]
+    eo = [("as built", s, e[s]) for s in stages] + [("relaxed", s, e[s]["relaxed_bounds"]) for s in stages]
+    rows += [[f"EO Ipopt {name}, {s} ({r['heldout_optimal']}/{n} solved)", *_r2(r["end_to_end_r2"])] for name, s, r in eo]
+    rows += [[f"*all-network graph (network mixers), {s}; not EO-solvable*",
+              *_r2(c["all_network_mixers"][s]["end_to_end_r2"])] for s in stages]
+    sd = {s: e[s]["sequential_decomposition"] for s in stages}
+    off = {s: abs(sd[s]["kpis"]["benzene_recycle"] / sd[s]["eo_kpis"]["benzene_recycle"] - 1) for s in stages}
+    return (f"End-to-end R² on the {n} held-out points (cumene product flow, its purity, benzene recycle, DIPB-loop "
+            f"return). Single-unit R² of {min(units):.2f}–{max(units):.3f} does not survive the recycles: with exact "
+            f"mixers the recycle R² stays at {_span(_free_form_r2_after(results)[2::4], '.2f')} after fine-tuning.\n\n"
+            + markdown(["R² held-out", "cumene flow", "purity", "benzene recycle", "DIPB loop return"], rows)
+            + "\nThe EO and sequential rows are not the same set of points: each R² is over the points that solved. "
+            "Every EO failure is reported with the units outside their training box. At the nominal point, "
+            "`SequentialDecomposition` on the fine-tuned network flowsheet agrees with EO to "
+            f"{_e(off['after'], 1)} relative (benzene recycle; {sd['after']['seconds']:.0f} s). Before fine-tuning, 20 "
+            f"SD iterations leave the benzene recycle {100 * off['before']:.0f} % off. Parity plot: "
+            "`benchmarks/results/cumene_eo_parity.png`.\n")
+
+
+@table("cumene_free_optimum")
+def cumene_free_optimum(results: Path) -> str:
+    """Free-form networks: first-principles economic optimum; ML optima re-simulated on the ground truth."""
+    e = load(results, "cumene_eo")
+    gt, before, after = e["ground_truth_optimum"], e["before"]["optimization"], e["after"]["optimization"]
+    rows = []
+    for s in ("before", "after"):
+        for key, inputs in (("optimization", "free"), ("optimization_inputs_in_training_domain", "kept in training box")):
+            o = e[s][key]
+            truth, gap = o["ground_truth_at_ml_optimum"], o["optimality_gap_per_hour"]
+            rows.append([f"{s} fine-tuning", inputs, f"{o['ml']['profit']:.0f}",
+                         *(["**no steady state**", "–", "–"] if truth["status"] != "optimal" else
+                           [f"{truth['profit']:.0f}", f"{o['prediction_gap_per_hour']:.0f}",
+                            f"{gap:.0f} ({100 * gap / gt['profit']:.1f} %)"])])
+    header = ["networks", "inputs", "ML profit $/h", "truth at ML decisions $/h", "prediction gap", "optimality gap"]
+    truth = after["ground_truth_at_ml_optimum"]
+    # No JSON source: 29 Ipopt iterations, nominal 331 $/h, multipliers ~1e13, the recycle's 48 mol/s.
+    return (
+        "**Economic optimization works.** Maximize cumene value − feeds − utilities, with purity ≥ 0.99 and benzene ≥ "
+        f"propylene, over {_WORDS[len(gt['decisions'])]} decisions "
+        f"(`{shown_command({'command': e['commands']['optimize']})}`):\n"
+        f"* **First-principles flowsheet.** Optimal in 29 Ipopt iterations ({gt['seconds']:.2f} s) at "
+        f"**{gt['profit']:.1f} $/h** (nominal point: 331 $/h). Re-simulated with every property bound in place it "
+        f"gives {gt['resimulated']['profit']:.2f} $/h. Until the derived-variable bounds were relaxed, both flowsheets "
+        "ended at Ipopt's iteration limit: barrier multipliers of ~1e13 sat on trace mole fractions.\n"
+        "* **Network flowsheet.** Each ML optimum is validated by simulating the ground truth at its decisions:\n\n"
+        + markdown(header, rows)
+        + f"\nThe fine-tuned networks' optimum loses {100 * after['optimality_gap_per_hour'] / gt['profit']:.0f} % of "
+        f"the true optimum and {'meets' if truth['purity_met'] else 'misses'} the purity specification on the ground "
+        f"truth. Their predicted profit is {100 * after['prediction_gap_per_hour'] / truth['profit']:.0f} % too high. The "
+        f"networks before fine-tuning chose a {100 * before['ml']['decisions']['purge_fraction']:.0f} % purge at the "
+        "minimum benzene ratio. In the truth that plant runs out of benzene: the recycle collapses from 48 to "
+        f"{before['ground_truth_at_ml_optimum']['kpis']['benzene_recycle']:.0f} mol/s along the continuation, and there "
+        "is no steady state. The ML optimizer cannot know this.\n")
+
+
+@table("cumene_free_chain")
+def cumene_free_chain(results: Path) -> str:
+    """Free-form networks: ground truth vs network flowsheet with the alkylation reactor repeated n times."""
+    chain = load(results, "cumene_eo")["chain_scaling"]
+    rows = [[r["n_reactors"], *(f"{r['ground_truth'][k]:{f}} / {r['network'][k]:{f}}" for k, f in
+                                (("n_variables", "d"), ("solve_seconds", ".2f"), ("init_seconds", ".1f")))] for r in chain]
+    ratio = lambda key: [r["network"][key] / r["ground_truth"][key] for r in chain]  # noqa: E731
+    low = [100 * (1 - r["network"]["kpis"]["cumene_flow"] / r["ground_truth"]["kpis"]["cumene_flow"]) for r in chain[1:]]
+    return (markdown(["reactors", "variables (truth / network)", "EO solve s (truth / network)",
+                      "initialization s (truth / network)"], rows)
+            + "\nThe network flowsheet takes the same Ipopt time as the truth "
+            f"({_span([r['solve_time_ratio_network_over_truth'] for r in chain], '.2f')}×). It has "
+            f"{_span([100 * (v - 1) for v in ratio('n_variables')], '.0f')} % more variables (full-space layers), and its "
+            f"unit-by-unit initialization is {_span([1 / v for v in ratio('init_seconds')], '.1f')}× faster. Beyond one "
+            "reactor the R101 network extrapolates (smaller volumes, cumene-rich inlets). This is reported as out of "
+            f"domain, and its cumene flow is {_span(low, '.0f')} % low.\n")
+
+
+@table("cumene_free_width")
+def cumene_free_width(results: Path) -> str:
+    """Free-form networks retrained at several widths: nominal and held-out EO solves, end-to-end R²."""
+    e = load(results, "cumene_eo")
+    w = e["width_scaling"]
+    rows = [[f"{r['width']} × {r['width']}", f"{r['nominal_solve_seconds']:.2f}",
+             f"{r['heldout_optimal']}/{r['heldout_n']}", f"{r['heldout_median_solve_seconds']:.2f}",
+             " / ".join(_r2(r["end_to_end_r2"]))] for r in w]
+    wide, base = w[-1], next(r for r in w if r["width"] == load(results, "cumene_cycles")["hidden"][0])
+    cost = [wide[k] / base[k] for k in ("nominal_solve_seconds", "heldout_median_solve_seconds")]
+    return (f"Network width (`{shown_command({'command': e['commands']['width']})}`): the networks are retrained on the "
+            "same data without fine-tuning and solved with relaxed bounds.\n\n"
+            + markdown(["width", "nominal EO solve s", "held-out solved", "median held-out solve s",
+                        "R² cumene flow / purity / recycle / return"], rows)
+            + "\nWidth buys neither accuracy nor robustness. The recycle error comes from closing the loop, not from the "
+            f"capacity of the unit networks; the {wide['width']}-wide flowsheet costs {_span(cost, '.2g')}× the solve "
+            f"time of the {base['width']}-wide one.\n")
 
 
 @table("operability_milp")

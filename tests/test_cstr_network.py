@@ -104,6 +104,19 @@ def test_scenarios_apply_their_disturbance():
     assert SCENARIOS["feed_rate_up"].disturbance(net, 10).F_total == pytest.approx(1.2 * net.supply(Disturbance()))
 
 
+def test_closed_loop_counts_trains_run_below_the_pump_turndown():
+    net = CSTRNetwork(2, 2)
+    pi = PIBaseline(net, DT)
+
+    def starved(k, X, d):  # PI coolant, but the second train's pump at 1 L/h (< F_train_min) from step 2
+        F, Fc, info = pi(k, X, d)
+        return (np.array([F[0], 1.0]) if k >= 2 else F), Fc, info
+
+    r = run_closed_loop(net, starved, SCENARIOS["nominal"], 5, DT)
+    assert r.summary["below_turndown_steps"] == 3 and r.records["below_turndown"].tolist() == [0, 0, 1, 1, 1]
+    assert run_closed_loop(net, PIBaseline(net, DT), SCENARIOS["nominal"], 3, DT).summary["below_turndown_steps"] == 0
+
+
 def test_campaign_job_runs_pi_and_rejects_unknown_choices():
     from flowsheets.cstr_network.campaign import CampaignJob, closed_loop_job
 

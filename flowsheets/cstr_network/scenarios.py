@@ -135,6 +135,8 @@ def run_closed_loop(
             "feed": float(np.sum(F)),
             "coolant": float(np.sum(net.deliver_coolant(Fc, d))),  # as delivered (a limited header shares out)
             "in_use": int(np.sum(online & (np.repeat(F, net.n_series) > 1e-3))),
+            # trains run between shut and the pump turndown: a flow the plant's pumps cannot deliver
+            "below_turndown": int(np.sum((np.asarray(F) > 1e-9) & (np.asarray(F) < net.limits.F_train_min))),
             "violation_max_K": float(net.violations(X, d).max()),
             "T_max_C": float(X[online, 2].max()),
             "policy_s": wall,
@@ -160,6 +162,7 @@ def run_closed_loop(
         "policy_s_per_step_max": float(rec["policy_s"].max()),
         "policy_cpu_s_per_step_mean": float(rec["policy_cpu_s"].mean()),
         "fallbacks": int(rec["fallback"].sum()),
+        "below_turndown_steps": int((rec["below_turndown"] > 0).sum()),
         "out_of_domain_steps": int((rec["out_of_domain"] > 0).sum()),
         "plant": type(plant).__name__,
         "plant_s_per_step_mean": float(rec["plant_s"].mean()),
