@@ -20,7 +20,8 @@
 4. closed loops on the scipy plant (same equations as the IDAES plant, see 2, at a fraction of the
    time): PI, RTO -> PI (guarded, multi-start) and economic MPC (relaxed log barrier, 1 K margin, hard
    contractive terminal constraint T[H] <= max(T_max - 1 K, T[0]), guard, feed capped at the margin-limited
-   learned optimum, PI fallback), economic objective after the disturbance;
+   learned optimum, PI fallback), economic objective after the disturbance; RTO and MPC obey the pump
+   turndown (shut_trains: a train runs at least F_train_min or is shut, the batch left in it cooled by PI);
 5. the same MPC closed loop on the IDAES plant in ``idaes_mpc_scenario`` (compared with its scipy run).
 
 Writes results/cstr_network_idaes.json (exactly the issue's keys) and cstr_network_idaes_details.json
@@ -125,7 +126,7 @@ def optimum_gaps(net: CSTRNetwork, model) -> dict:
 def mpc_policy(net: CSTRNetwork, model) -> MPCPolicy:
     """The economic MPC of the comparison (barrier, 1 K margin, terminal constraint, guard, capped feed)."""
     return MPCPolicy(net, model, horizon=3, constraints="barrier", margin=1.0, terminal_margin=1.0, guard=1.0,
-                     cap_feed=True, multistart=True, persistent=True)
+                     cap_feed=True, multistart=True, persistent=True, shut_trains=True)
 
 
 def score(r, sc) -> dict:
@@ -141,7 +142,7 @@ def score(r, sc) -> dict:
 def closed_loops(net: CSTRNetwork, model, n_steps: int) -> tuple[dict, dict]:
     out, states = {}, {}
     for name, sc in SCENARIOS.items():
-        pols = {"pi": PIBaseline(net, DT), "rto_pi": RTOPolicy(net, model, guard=1.0, multistart=True),
+        pols = {"pi": PIBaseline(net, DT), "rto_pi": RTOPolicy(net, model, guard=1.0, multistart=True, shut_trains=True),
                 "mpc": mpc_policy(net, model)}
         rows = {}
         for pol, policy in pols.items():

@@ -117,6 +117,17 @@ def test_closed_loop_counts_trains_run_below_the_pump_turndown():
     assert run_closed_loop(net, PIBaseline(net, DT), SCENARIOS["nominal"], 3, DT).summary["below_turndown_steps"] == 0
 
 
+def test_a_shut_train_counts_only_when_it_runs_over_t_max():
+    from flowsheets.cstr_network.scenarios import _violations
+
+    net = CSTRNetwork(2, 1)
+    X = net.initial_state()
+    X[:, 2] = [95.0, 95.0]  # both below T_min: the running train violates, the shut (isolated) one does not
+    assert _violations(net, X, np.array([0.0, 100.0]), Disturbance()).tolist() == [0.0, 5.0]
+    X[:, 2] = [123.0, 110.0]  # over T_max: a safety limit, shut or not
+    assert _violations(net, X, np.array([0.0, 100.0]), Disturbance()).tolist() == [3.0, 0.0]
+
+
 def test_campaign_job_runs_pi_and_rejects_unknown_choices():
     from flowsheets.cstr_network.campaign import CampaignJob, closed_loop_job
 

@@ -244,3 +244,28 @@ def test_near_shut_train_is_shut_not_parked_at_the_smallest_trained_flow(model):
     assert plant["ok"] and plant["violation_K"] <= FEASIBILITY_TOL_K
     true = plant_steady_state(net, d, optimize=True, starts=starts)
     assert plant["objective"] >= 0.98 * true["objective"]
+
+
+@pytest.mark.parametrize("policy", ["rto", "mpc"])
+def test_closed_loops_with_shut_trains_never_run_a_pump_below_its_turndown(model, policy):
+    """``shut_trains``: RTO -> PI and the MPC send each train at least ``F_train_min`` or nothing (cold feed, where
+    the learned optimum wants one train at a trickle); the batch left in a shut train is still cooled."""
+    from flowsheets.cstr_network.optimize import RTOPolicy
+    from flowsheets.cstr_network.scenarios import SCENARIOS, run_closed_loop
+
+    net, sc = CSTRNetwork(2, 2), SCENARIOS["cold_feed"]
+    pol = (RTOPolicy(net, model, guard=1.0, multistart=True, shut_trains=True) if policy == "rto" else
+           MPCPolicy(net, model, horizon=2, constraints="barrier", margin=1.0, guard=1.0, cap_feed=True, multistart=True,
+                     shut_trains=True))
+    applied = []
+
+    def recorded(k, X, d):
+        F, Fc, info = pol(k, X, d)
+        applied.append((np.asarray(F, float), np.asarray(Fc, float)))
+        return F, Fc, info
+
+    r = run_closed_loop(net, recorded, sc, sc.at + 4)
+    assert r.summary["below_turndown_steps"] == 0
+    for F, Fc in applied:
+        assert all(f == 0.0 or f >= net.limits.F_train_min - 1e-6 for f in F)
+        assert (Fc >= 0.0).all() and (Fc <= net.limits.Fc_max + 1e-6).all()

@@ -95,7 +95,12 @@ def train_flow_starts(net: CSTRNetwork, d: Disturbance) -> list[np.ndarray]:
 
 def shut_disturbance(net: CSTRNetwork, d: Disturbance, shut: Sequence[int]) -> Disturbance:
     """``d`` with every reactor of the trains ``shut`` taken offline (isolated: no feed, no coolant, no limits)."""
-    return d.with_(offline=set(d.offline) | {j * net.n_series + s for j in shut for s in range(net.n_series)})
+    return d.with_(offline=set(d.offline) | set(np.flatnonzero(train_reactors(net, shut)).tolist()))
+
+
+def train_reactors(net: CSTRNetwork, trains: Sequence[int]) -> np.ndarray:
+    """Boolean mask of the reactors of ``trains``."""
+    return np.isin(np.arange(net.n) // net.n_series, list(trains))
 
 
 def scored_gap(plant_optimum: float, objective: float, violation_K: float, tol: float = FEASIBILITY_TOL_K,
@@ -282,18 +287,23 @@ class MPCPolicy:
     hotter than it starts (a contractive terminal set a short horizon can reach; an infeasible plan means PI
     fallback).
     ``multistart`` computes the steady targets from :func:`train_flow_starts` (of equally good optima, the
-    one nearest the current train flows).  ``persistent`` solves
-    with the in-process persistent Ipopt (compiled once per rebuild).
+    one nearest the current train flows).  ``shut_trains``: the pump turndown holds -- the steady target may
+    shut trains (:func:`optimize_steady_state`); a shut train gets no feed and leaves the horizon model
+    (isolated) while the PI loops keep cooling the batch left in its reactors, and every running train carries
+    at least ``limits.F_train_min``.
+    ``persistent`` solves with the in-process persistent Ipopt (compiled once per rebuild).
     """
 
     def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, horizon: int = 4, constraints: str = "hard",
                  formulation: str = "full_space", move_weight: float = 1e-3, margin: float = 0.0,
                  guard: float | None = None, cap_feed: bool = False, persistent: bool = False,
-                 terminal_margin: float | None = None, multistart: bool = False, **kw: Any) -> None:
+                 terminal_margin: float | None = None, multistart: bool = False, shut_trains: bool = False,
+                 **kw: Any) -> None:
         from .control import PIBaseline
 
         self.net, self.model, self.horizon, self.guard, self.margin = net, model, horizon, guard, float(margin)
         self.persistent, self.cap_feed, self.multistart = persistent, cap_feed, multistart
+        self.shut_trains, self.isolated = shut_trains, np.zeros(net.n, dtype=bool)
         self.terminal_margin = None if terminal_margin is None else float(terminal_margin)
         T_b = (net.limits.T_min, net.limits.T_max - margin)
         self.kw = dict(constraints=constraints, formulation=formulation, state_bounds={"T": T_b}, guard=guard,
@@ -301,6 +311,7 @@ class MPCPolicy:
         self.move_weight = move_weight
         self.ctrl: RecedingHorizon | None = None
         self.d: Disturbance | None = None
+        self.d_run: Disturbance | None = None  # self.d with the isolated reactors offline
         self.applied: dict | None = None
         self.pi, self.on_pi, self.unusable = PIBaseline(net, DT), False, ""
 
@@ -309,7 +320,7 @@ class MPCPolicy:
         _supply(self.net)(m)
         if self.terminal_margin is not None:
             H, T_end = m.K.last(), self.net.limits.T_max - self.terminal_margin
-            online = [int(r) for r in np.flatnonzero(self.net.online(self.d))]
+            online = [int(r) for r in np.flatnonzero(self.net.online(self.d_run))]
             m.terminal_T = pyo.Param(online, initialize=T_end, mutable=True, doc="terminal bound, set each step")
             m.terminal = pyo.Constraint(online, rule=lambda m, r: m.x[f"R{r}", "T", H] <= m.terminal_T[r])
 
@@ -329,6 +340,22 @@ class MPCPolicy:
         return F, Fc, {"fallback": True, "out_of_domain": flags or [],
                        "note": f"PI fallback{' (hot reactors at maximum coolant)' if hot.any() else ''}: {why}"}
 
+    def _bounds(self, target: dict, shut: Sequence[int]) -> dict:
+        """Decision bounds of the horizon model: the training support; shut trains and isolated jackets at 0;
+        with ``shut_trains`` every running train at least at the pump turndown; with ``cap_feed`` no train above
+        the safe steady optimum's flow."""
+        bounds = decision_bounds(self.net, self.d_run, self.model)
+        for j in range(self.net.n_trains):
+            lo, hi = bounds[f"F{j}"]
+            if j in shut:
+                bounds[f"F{j}"] = (0.0, 0.0)
+                continue
+            lo = min(max(lo, self.net.limits.F_train_min), hi) if self.shut_trains else lo
+            hi = max(lo, float(target["F"][j])) if self.cap_feed and target["ok"] else hi
+            bounds[f"F{j}"] = (lo, hi)
+        bounds.update({f"Fc{r}": (0.0, 0.0) for r in np.flatnonzero(self.isolated)})  # cooled by PI, outside the model
+        return bounds
+
     def _state_outside(self, X: np.ndarray, d: Disturbance) -> list[str]:
         """Network inputs at the measured state (last applied inputs) outside the training support."""
         g, x, p = self.ctrl.graph, graph_state(X), graph_exogenous(self.net, d)
@@ -346,22 +373,23 @@ class MPCPolicy:
             self.applied = plant_to_decisions(np.minimum(self.net.nominal_flows(), self.net.supply(d) / self.net.n_trains),
                                               np.full(self.net.n, 31.0))
         if self.ctrl is None or d != self.d:
-            self.d, self.unusable = d, ""
+            self.d, self.d_run, self.unusable = d, d, ""
             try:
                 target = optimize_steady_state(self.net, self.model, d, guard=self.guard, margin=self.margin,
                                                starts=train_flow_starts(self.net, d) if self.multistart else None,
-                                               prefer=decisions_to_plant(self.net, self.applied)[0])
+                                               prefer=decisions_to_plant(self.net, self.applied)[0],
+                                               shut_trains=self.shut_trains)
             except OutOfDomainError as exc:
                 self.unusable = str(exc)
                 return self._fallback(k, X, d, self.unusable, [self.unusable])
             self.T_target = np.minimum(target["X"][:, 2] if target["ok"] else X[:, 2], self.net.limits.T_max - self.margin)
             note = f"targets from learned steady optimum ({target['status']}); "
-            graph = learned_graph(self.net, self.model, d)
+            shut = target["shut"] if target["ok"] and self.shut_trains else []
+            self.isolated, self.d_run = train_reactors(self.net, shut), shut_disturbance(self.net, d, shut)
+            graph = learned_graph(self.net, self.model, self.d_run)
             mw = {n: self.move_weight for n in graph.names("u")}
-            bounds = decision_bounds(self.net, d, self.model)
-            if self.cap_feed and target["ok"]:  # no train may carry more than the safe steady optimum does
-                bounds.update({f"F{j}": (bounds[f"F{j}"][0], max(bounds[f"F{j}"][0], float(f))) for j, f in enumerate(target["F"])})
-            args = dict(objective=economic_objective(self.net, d, steady=False, T_target=self.T_target),
+            bounds = self._bounds(target, shut)
+            args = dict(objective=economic_objective(self.net, self.d_run, steady=False, T_target=self.T_target),
                         decision_bounds=bounds, move_weight=mw, **self.kw)
             if self.ctrl is None:
                 self.ctrl = RecedingHorizon(graph, self.horizon, persistent=self.persistent, **args)
@@ -372,18 +400,20 @@ class MPCPolicy:
                 note += "model rebuilt; "
         if self.unusable:
             return self._fallback(k, X, d, self.unusable, [self.unusable])
-        outside = self._state_outside(X, d) if self.guard is not None else []
+        outside = self._state_outside(X, self.d_run) if self.guard is not None else []
         if outside:
             return self._fallback(k, X, d, f"state outside the training data ({'; '.join(outside[:2])})", outside)
         if self.terminal_margin is not None:  # contractive: no hotter than now where already within the margin
             T_end = self.net.limits.T_max - self.terminal_margin
             for r, par in self.ctrl.model.terminal_T.items():
                 par.set_value(max(T_end, float(X[r, 2])))
-        u, info = self.ctrl.step(graph_state(X), graph_exogenous(self.net, d), self.applied)
+        u, info = self.ctrl.step(graph_state(X), graph_exogenous(self.net, self.d_run), self.applied)
         if info["fallback"]:
             return self._fallback(k, X, d, info["note"], info["out_of_domain"])
         self.on_pi = False
         F, Fc = decisions_to_plant(self.net, u)
+        if self.isolated.any():  # the batch left in a shut train still reacts: its PI loops keep cooling it
+            Fc = self.net.deliver_coolant(np.where(self.isolated, self.pi(k, X, d)[1], Fc), d)
         self.applied = plant_to_decisions(F, Fc)
         info["note"] = note + info.get("note", "")
         return F, Fc, info
@@ -393,14 +423,18 @@ class RTOPolicy:
     """Steady-state optimization on the learned network (re-run when the measured disturbance
     changes) feeding its temperatures and split to the PI loops; keeps the old ones if it fails or
     (with a ``guard``) if the disturbance lies outside the model's training data.  ``multistart``: the
-    optimum from :func:`train_flow_starts` (of equally good optima, the one nearest the current split)."""
+    optimum from :func:`train_flow_starts` (of equally good optima, the one nearest the current split).
+    ``shut_trains``: the optimum obeys the pump turndown (:func:`optimize_steady_state`); a train it shuts gets
+    no feed until a later optimum runs it again, while its PI loops keep cooling the batch left in its reactors
+    towards their last setpoints (the contents still react: uncooled, they would run over ``T_max``)."""
 
     def __init__(self, net: CSTRNetwork, model: NeuralStateSpace, dt: float = DT, solver_options: dict | None = None,
-                 guard: float | None = None, multistart: bool = False) -> None:
+                 guard: float | None = None, multistart: bool = False, shut_trains: bool = False) -> None:
         from .control import PIBaseline
 
         self.net, self.model, self.pi, self.d = net, model, PIBaseline(net, dt), None
         self.solver_options, self.guard, self.multistart = solver_options, guard, multistart
+        self.shut_trains = shut_trains
 
     def __call__(self, k: int, X: np.ndarray, d: Disturbance) -> tuple[np.ndarray, np.ndarray, dict]:
         """PI inputs toward the latest learned optimum; info notes re-optimizations and fallbacks."""
@@ -410,13 +444,14 @@ class RTOPolicy:
             try:
                 r = optimize_steady_state(self.net, self.model, d, X_guess=X, solver_options=self.solver_options,
                                           guard=self.guard, starts=train_flow_starts(self.net, d) if self.multistart else None,
-                                          prefer=self.pi.split * self.net.supply(d))
+                                          prefer=self.pi.split * self.net.supply(d), shut_trains=self.shut_trains)
             except OutOfDomainError as exc:
                 r = {"ok": False, "status": str(exc)}
             if r["ok"]:
-                self.pi.T_sp = np.clip(r["X"][:, 2], self.net.limits.T_min, self.net.limits.T_max)
+                self.pi.T_sp = np.where(train_reactors(self.net, r["shut"]), self.pi.T_sp,
+                                        np.clip(r["X"][:, 2], self.net.limits.T_min, self.net.limits.T_max))
                 self.pi.split = r["F"] / max(r["F"].sum(), 1e-9) * min(1.0, r["F"].sum() / self.net.supply(d))
-                info["note"] = f"re-optimized ({r['status']})"
+                info["note"] = f"re-optimized ({r['status']})" + (f", trains {r['shut']} shut" if r["shut"] else "")
             else:
                 info.update(fallback=True, note=f"optimizer failed ({r['status']}); kept last safe setpoints/split")
         F, Fc, _ = self.pi(k, X, d)

@@ -84,6 +84,14 @@ SCENARIOS = {
 }
 
 
+def _violations(net: CSTRNetwork, X: np.ndarray, F: np.ndarray, d: Disturbance) -> np.ndarray:
+    """Temperature-limit violations (K) per reactor; a reactor of a shut train (no feed: isolated, not operating)
+    only counts when it runs over ``T_max`` (safety), not when it cools below ``T_min``."""
+    shut = np.repeat(np.asarray(F, dtype=float) <= 1e-9, net.n_series)
+    over = np.where(net.online(d), np.maximum(np.asarray(X, dtype=float)[:, 2] - net.limits.T_max, 0.0), 0.0)
+    return np.where(shut, over, net.violations(X, d))
+
+
 @dataclass
 class ClosedLoopResult:
     """Per-step records (DataFrame) and summary metrics of one closed-loop run."""
@@ -137,7 +145,7 @@ def run_closed_loop(
             "in_use": int(np.sum(online & (np.repeat(F, net.n_series) > 1e-3))),
             # trains run between shut and the pump turndown: a flow the plant's pumps cannot deliver
             "below_turndown": int(np.sum((np.asarray(F) > 1e-9) & (np.asarray(F) < net.limits.F_train_min))),
-            "violation_max_K": float(net.violations(X, d).max()),
+            "violation_max_K": float(_violations(net, X, F, d).max()),
             "T_max_C": float(X[online, 2].max()),
             "policy_s": wall,
             "policy_cpu_s": cpu,
