@@ -122,3 +122,11 @@ def test_docs_fast_build(tmp_path):
     for command, _ in docs.cli_help_sections():
         assert command in cli, command
     assert "usage: idaes-ml invert" in cli and "usage: python -m flowsheets.polymerization" in cli
+
+
+def test_readme_blocks_become_rest_in_their_order():
+    """README blocks are tables, prose or both (``readme_tables``); the benchmark pages keep all of it."""
+    to_rst = _docs_ext().markdown_to_rst
+    assert to_rst("Mean |2nd difference| is `x`.\n") == "Mean \\|2nd difference\\| is ``x``.\n"
+    rst = to_rst("Intro:\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n\nAfter.\n* one\n* two\n")
+    assert rst.index("Intro:") < rst.index(".. list-table::") < rst.index("After.") < rst.index("\n\n* one\n* two")

@@ -135,16 +135,28 @@ def list_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def markdown_to_rst(md: str) -> str:
-    """A ``benchmarks/readme_tables.py`` markdown table (and bullet lines after it) as reST."""
-    rows, rest = [], []
+    """``benchmarks/readme_tables.py`` markdown (tables, paragraphs, bullet lists, in their order) as reST."""
+    out: list[str] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        if rows:
+            out.extend(["", list_table(rows[0], rows[1:]), ""])
+            rows.clear()
+
     for line in md.strip().splitlines():
         if line.startswith("|"):
             cells = [c.strip().replace("`", "``") for c in line.strip("|").split("|")]
             if not set("".join(cells)) <= set("-: "):
                 rows.append(cells)
-        elif line.strip():
-            rest.append(line.replace("`", "``"))
-    return list_table(rows[0], rows[1:]) + ("\n" + "\n".join(rest) + "\n" if rest else "")
+            continue
+        flush()
+        text = line.replace("`", "``").replace("|", "\\|")  # a bare |x| would be a reST substitution
+        if text.startswith("* ") and out and out[-1].strip() and not out[-1].startswith("* "):
+            out.append("")  # reST needs a blank line before a list
+        out.append(text)
+    flush()
+    return "\n".join(out).strip("\n") + "\n"
 
 
 def _flatten(record: dict, prefix: str = "", depth: int = 2) -> list[tuple[str, str]]:
