@@ -1,5 +1,8 @@
 """Atomic artifact writing: a file is either the old one or the complete new one.
 
+Light to import (no numpy or pandas at import time): the ``ipopt`` command's client
+imports it on every call, and that start-up is most of a small solve's cost.
+
     >>> import pandas as pd, tempfile, pathlib
     >>> from idaes_ml.io import write_table, read_table
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
@@ -12,14 +15,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["atomic_write", "write_table", "read_table", "write_json", "read_json"]
 
@@ -75,6 +79,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a table written by :func:`write_table`; a missing file raises FileNotFoundError."""
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no table at {path}")
@@ -82,9 +88,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
+    np = sys.modules.get("numpy")  # a numpy object exists only once numpy was imported
+    if np is not None and isinstance(obj, np.generic):
         return obj.item()
-    if isinstance(obj, np.ndarray):
+    if np is not None and isinstance(obj, np.ndarray):
         return obj.tolist()
     if isinstance(obj, Path):
         return str(obj)

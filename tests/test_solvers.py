@@ -12,6 +12,7 @@ import os
 import re
 import resource
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -515,3 +516,12 @@ def test_limited_memory_hessian_reaches_the_exact_optimum(tmp_path):
         _, solutions[hessian], status = solve_nl(nl, {"print_level": 0, "hessian_approximation": hessian})
         assert status == "Solve_Succeeded"
     assert solutions["limited-memory"]["x"] == pytest.approx(solutions["exact"]["x"], abs=1e-6)
+
+
+def test_the_ipopt_client_starts_without_heavy_imports():
+    """Every ``ipopt`` call starts a Python client that hands the solve to the warm server; importing pandas,
+    numpy, casadi or Pyomo there would cost most of a small solve (it did: pandas through idaes_ml.io, 0.2 s)."""
+    probe = ("import sys, idaes_ml.solvers.ipopt_ampl; "
+             "print(','.join(m for m in ('pandas', 'numpy', 'casadi', 'pyomo') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
