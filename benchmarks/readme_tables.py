@@ -94,7 +94,7 @@ def nn_embedding(results: Path) -> str:
     inv = {(r["depth"], r["width"], r["formulation"]): r for r in d["smooth"] if r["task"] == "invert"}
     shapes = [(1, 16), (2, 64), (3, 128), (4, 256)]
     rows = [[f"{dp} × {w}"] + [" / ".join(fmt(inv[(dp, w, f)][k]) for f in ("full_space", "reduced_space"))
-                               for k, fmt in (("ipopt_s", lambda v: f"{v:.2g}"), ("iterations", str),
+                               for k, fmt in (("ipopt_s", lambda v: f"{v:#.2g}"), ("iterations", str),
                                               ("wall_s", lambda v: f"{v:.2f}"))] for dp, w in shapes]
     wide = shapes[-2:]
     ipopt = [inv[(*s, "full_space")]["ipopt_s"] / inv[(*s, "reduced_space")]["ipopt_s"] for s in wide]
