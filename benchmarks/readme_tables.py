@@ -123,6 +123,17 @@ def nn_embedding(results: Path) -> str:
     return text
 
 
+@table("solver_overhead")
+def solver_overhead(results: Path) -> str:
+    """Time the ``ipopt`` command spends outside Ipopt per model size: own process vs the warm helper."""
+    d = load(results, "solver_overhead")
+    rows = [[r["model"], r["n_vars"], f"{r['pyomo_nl_write_s']:.3f}", f"{r['local_bridge_overhead_s']:.3f}",
+             f"{r['server_bridge_overhead_s']:.3f}", f"{r['server_ipopt_s']:.3f}"] for r in d["rows"]]
+    return (markdown(["model", "variables", "Pyomo writes .nl (s)", "outside Ipopt, own process (s)",
+                      "outside Ipopt, warm helper (s)", "Ipopt (s)"], rows)
+            + f"\nThe `ipopt` command's wall time minus Ipopt's own, medians; `{shown_command(d)}`, {d['when'][:10]}.\n")
+
+
 @table("solver_setup")
 def solver_setup(results: Path) -> str:
     """Old vs new ``.nl`` bridge on the same files: setup and wall seconds per network, same Ipopt path."""
