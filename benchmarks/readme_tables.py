@@ -87,6 +87,27 @@ def signed(value: float, digits: int = 1, unit: str = " %") -> str:
     return f"{value:+.{digits}f}{unit}".replace("-", "−")
 
 
+def _span(values: Sequence[float], fmt: str = ".1f", sep: str = "–") -> str:
+    """``lo–hi`` of ``values`` formatted with ``fmt``; one number when both ends print the same."""
+    lo, hi = format(min(values), fmt), format(max(values), fmt)
+    return lo if lo == hi else f"{lo}{sep}{hi}"
+
+
+def _e(value: float, digits: int = 0) -> str:
+    """Scientific notation without exponent padding: ``9e-9``, ``1.4e-15``."""
+    return re.sub(r"e([+-])0*(\d)", lambda m: f"e{m[1].replace('+', '')}{m[2]}", f"{value:.{digits}e}")
+
+
+def _slash(values: Sequence[float], fmt: str) -> str:
+    """``a / b / c`` of ``values`` formatted with ``fmt``."""
+    return " / ".join(format(v, fmt) for v in values)
+
+
+def _mantissas(values: Sequence[float], exponent: int) -> str:
+    """``1.8–3.6e-5``: the range of ``values`` in units of ``10**exponent``."""
+    return f"{_span([v / 10**exponent for v in values])}e{exponent}"
+
+
 @table("nn_embedding")
 def nn_embedding(results: Path) -> str:
     """Inverting random tanh networks (full vs reduced space), evaluation iterations, ReLU MILPs with HiGHS."""
@@ -141,16 +162,14 @@ def solver_setup(results: Path) -> str:
     by: dict = {}
     for r in d["comparison"]:
         by.setdefault(r["shape"], []).append(r)
-    span = lambda v, digits: (f"{min(v):.{digits}f}" if f"{min(v):.{digits}f}" == f"{max(v):.{digits}f}"  # noqa: E731
-                              else f"{min(v):.{digits}f}–{max(v):.{digits}f}")
     rows = []
     for shape, rs in by.items():
         w, dp = shape.split("x")
         rows.append([f"{dp} × {w}",
-                     f"{span([r['setup_s_old'] for r in rs], 2)} → {span([r['setup_s_new'] for r in rs], 2)} "
-                     f"(×{span([r['setup_speedup'] for r in rs], 0)})",
-                     f"{span([r['wall_s_old'] for r in rs], 2)} → {span([r['wall_s_new'] for r in rs], 2)} "
-                     f"(×{span([r['wall_speedup'] for r in rs], 1)})",
+                     f"{_span([r['setup_s_old'] for r in rs], '.2f')} → {_span([r['setup_s_new'] for r in rs], '.2f')} "
+                     f"(×{_span([r['setup_speedup'] for r in rs], '.0f')})",
+                     f"{_span([r['wall_s_old'] for r in rs], '.2f')} → {_span([r['wall_s_new'] for r in rs], '.2f')} "
+                     f"(×{_span([r['wall_speedup'] for r in rs], '.1f')})",
                      "same" if all(r["same_ipopt_path"] for r in rs) else "**differs**"])
     return (markdown(["network (full space)", "setup s old → new", "wall s old → new", "Ipopt iterations"], rows)
             + f"\nMedian of {d['repeats']} per task (evaluate, invert), {d['when'][:10]}.\n")
@@ -349,11 +368,6 @@ def pyrolysis_network_size(results: Path) -> str:
         f"\n{n} training trajectories per run\n")
 
 
-def _mantissas(values: Sequence[float], exponent: int) -> str:
-    """``1.8–3.6e-5``: the range of ``values`` in units of ``10**exponent``."""
-    return f"{_span([v / 10**exponent for v in values])}e{exponent}"
-
-
 @table("pyrolysis_size_words")
 def pyrolysis_size_words(results: Path) -> str:
     """The data- and network-size studies in words: who reaches the 1e-5 decade, early stops, the best shape."""
@@ -506,22 +520,6 @@ def solver_throughput(results: Path) -> str:
              f"that builds or rebuilds the model: {b['max_s']:.0f} → {a['max_s']:.0f} s); closed loops agree to "
              f"{max(mpc['closed_loop_max_abs_diff'].values()):.0e} (load average {mpc['load_average_at_start'][0]:.0f}).\n")
     return text
-
-
-def _span(values: Sequence[float], fmt: str = ".1f", sep: str = "–") -> str:
-    """``lo–hi`` of ``values`` formatted with ``fmt``; one number when both ends print the same."""
-    lo, hi = format(min(values), fmt), format(max(values), fmt)
-    return lo if lo == hi else f"{lo}{sep}{hi}"
-
-
-def _e(value: float, digits: int = 0) -> str:
-    """Scientific notation without exponent padding: ``9e-9``, ``1.4e-15``."""
-    return re.sub(r"e([+-])0*(\d)", lambda m: f"e{m[1].replace('+', '')}{m[2]}", f"{value:.{digits}e}")
-
-
-def _slash(values: Sequence[float], fmt: str) -> str:
-    """``a / b / c`` of ``values`` formatted with ``fmt``."""
-    return " / ".join(format(v, fmt) for v in values)
 
 
 @table("cumene_data")

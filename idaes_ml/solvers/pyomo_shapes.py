@@ -64,6 +64,8 @@ class ShapeCompiler:
 
     def compile(self, exprs: Sequence[Any]) -> ca.SX:
         """The column of the casadi expressions of ``exprs``, in order."""
+        if not exprs:
+            return ca.SX(0, 1)
         groups: dict[tuple, tuple[list[int], list[int]]] = {}
         others: list[tuple[int, Any]] = []
         for i, expr in enumerate(exprs):
@@ -77,8 +79,6 @@ class ShapeCompiler:
             rows, flat = groups.setdefault(tuple(shape), ([], []))
             rows.append(i)
             flat.extend(leaves)
-        if not exprs:
-            return ca.SX(0, 1)
         n_entries = len(self._entries)
         z = ca.vertcat(ca.vertcat(*self._entries) if self._entries else ca.SX(0, 1), ca.SX(ca.DM(self._consts)))
         parts, order = [], []
